@@ -1,0 +1,35 @@
+// bsnpu: bit-serial NPU simulator. `bsnpu eval` sweeps accuracy with the bit-exact fast kernels;
+// `bsnpu run` simulates the SystemC model.
+#include <cstdio>
+#include <cstring>
+
+#include "cli/commands.h"
+
+namespace {
+
+void print_usage(std::FILE* stream) {
+  std::fputs(
+      "usage: bsnpu <command> [options]\n"
+      "  eval   bit-exact accuracy of every weight bit-width k (bsnpu eval --help)\n"
+      "  run    SystemC simulation: energy, latency, accuracy (bsnpu run --help)\n",
+      stream);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    print_usage(stderr);
+    return 2;
+  }
+  const char* command = argv[1];
+  if (std::strcmp(command, "eval") == 0) return bsnpu::cli::eval_command(argc - 1, argv + 1);
+  if (std::strcmp(command, "run") == 0) return bsnpu::cli::run_command(argc - 1, argv + 1);
+  if (std::strcmp(command, "--help") == 0 || std::strcmp(command, "-h") == 0) {
+    print_usage(stdout);
+    return 0;
+  }
+  std::fprintf(stderr, "bsnpu: error: unknown command '%s'\n", command);
+  print_usage(stderr);
+  return 2;
+}

@@ -1,0 +1,30 @@
+// CIFAR-10 binary batches: records of 1 label byte + 3072 pixel bytes (R, G, B planes of 32x32).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace bsnpu {
+
+constexpr size_t kCifarImageBytes = 3 * 32 * 32;
+constexpr size_t kCifarRecordBytes = 1 + kCifarImageBytes;
+
+struct CifarSet {
+  std::vector<uint8_t> pixels;  // [N][3][32][32]
+  std::vector<uint8_t> labels;  // [N], 0..9
+  size_t size() const { return labels.size(); }
+  const uint8_t* image(size_t index) const { return pixels.data() + index * kCifarImageBytes; }
+};
+
+// How to get the data, appended to "not found" errors.
+extern const char* const kCifarHint;
+
+// One batch file; `limit` > 0 keeps only the first `limit` records. Truncated files, files that
+// are not a whole number of records and labels outside 0..9 are bsnpu::Errors naming the file.
+CifarSet load_cifar_file(const std::string& path, size_t limit = 0);
+// test_batch.bin of a cifar-10-batches-bin directory.
+CifarSet load_cifar_test(const std::string& data_dir, size_t limit = 0);
+
+}  // namespace bsnpu

@@ -1,0 +1,123 @@
+// AVX-512 VNNI conv kernel: vpdpbusd multiplies 4 unsigned activation bytes by 4 signed weight
+// bytes and adds the 4 products into an int32 lane, exactly (no saturation). A tile of NB x 16
+// output channels times NP output pixels stays in registers for the whole window.
+// Includes only C headers and <immintrin.h>: see the comment in CMakeLists.txt.
+#include <immintrin.h>
+#include <string.h>
+
+#include "core/fast_conv_args.h"
+
+namespace bsnpu::detail {
+
+namespace {
+
+constexpr int kMaxPixels = 6;  // NB = 4 blocks x 6 pixels = 24 accumulators + 4 weight registers
+
+inline __m512i requant8(__m512i acc64, const ConvKernelArgs& a, int channel) {
+  const __m512i zero = _mm512_setzero_si512();
+  const __m512i t = _mm512_add_epi64(_mm512_mul_epi32(acc64, _mm512_loadu_si512(a.mult + channel)),
+                                     _mm512_loadu_si512(a.offset + channel));
+  const __mmask8 negative = _mm512_cmplt_epi64_mask(t, zero);
+  const __m512i magnitude =
+      _mm512_srlv_epi64(_mm512_add_epi64(_mm512_abs_epi64(t), _mm512_loadu_si512(a.half + channel)),
+                        _mm512_loadu_si512(a.shift + channel));
+  const __m512i rounded = _mm512_mask_sub_epi64(magnitude, negative, zero, magnitude);
+  return _mm512_min_epi64(_mm512_max_epi64(rounded, _mm512_set1_epi64(a.low)),
+                          _mm512_set1_epi64(a.high));
+}
+
+inline void store_outputs(const ConvKernelArgs& a, __m512i acc, int block, int pixel) {
+  if (a.dot_shift) {
+    acc = _mm512_add_epi32(_mm512_slli_epi32(acc, 1), _mm512_set1_epi32(a.window_sums[pixel]));
+  }
+  const int channel = block * 16;
+  const __m512i low = requant8(_mm512_cvtepi32_epi64(_mm512_castsi512_si256(acc)), a, channel);
+  const __m512i high =
+      requant8(_mm512_cvtepi32_epi64(_mm512_extracti64x4_epi64(acc, 1)), a, channel + 8);
+  const __m512i result = _mm512_inserti64x4(_mm512_castsi256_si512(_mm512_cvtepi64_epi32(low)),
+                                            _mm512_cvtepi64_epi32(high), 1);
+  const int valid = a.out_channels - channel;
+  const __mmask16 mask = valid >= 16 ? 0xFFFF : static_cast<__mmask16>((1u << valid) - 1);
+  const int64_t row = pixel / a.out_width, column = pixel % a.out_width;
+  const int64_t at = row * a.out_row_pitch + column * a.out_pixel_pitch + channel;
+  if (a.out_u8) {
+    _mm_mask_storeu_epi8(a.out_u8 + at, mask, _mm512_cvtepi32_epi8(result));
+  } else {
+    _mm512_mask_storeu_epi32(a.out_i32 + at, mask, result);
+  }
+}
+
+template <int NB, int NP>
+void tile(const ConvKernelArgs& a, int block0, int pixel0) {
+  const uint8_t* window[NP];
+  for (int p = 0; p < NP; ++p) {
+    const int pixel = pixel0 + p;
+    window[p] = a.input_origin + (pixel / a.out_width) * a.in_row_step +
+                (pixel % a.out_width) * a.in_col_step;
+  }
+  const int64_t block_bytes = int64_t{a.taps} * a.groups * 64;
+  const int8_t* weights = a.weights + block0 * block_bytes;
+  __m512i acc[NB][NP];
+  for (int b = 0; b < NB; ++b) {
+    for (int p = 0; p < NP; ++p) acc[b][p] = _mm512_setzero_si512();
+  }
+  for (int t = 0; t < a.taps; ++t) {
+    const uint8_t* source[NP];
+    for (int p = 0; p < NP; ++p) source[p] = window[p] + a.tap_offsets[t];
+    for (int g = 0; g < a.groups; ++g, weights += 64) {
+      __m512i w[NB];
+      for (int b = 0; b < NB; ++b) w[b] = _mm512_loadu_si512(weights + b * block_bytes);
+      for (int p = 0; p < NP; ++p) {
+        int32_t four;
+        memcpy(&four, source[p] + 4 * g, 4);
+        const __m512i x = _mm512_set1_epi32(four);
+        for (int b = 0; b < NB; ++b) acc[b][p] = _mm512_dpbusd_epi32(acc[b][p], x, w[b]);
+      }
+    }
+  }
+  for (int b = 0; b < NB; ++b) {
+    for (int p = 0; p < NP; ++p) store_outputs(a, acc[b][p], block0 + b, pixel0 + p);
+  }
+}
+
+template <int NB>
+void tile_any(const ConvKernelArgs& a, int block0, int pixel0, int pixels) {
+  switch (pixels) {
+    case 1:
+      return tile<NB, 1>(a, block0, pixel0);
+    case 2:
+      return tile<NB, 2>(a, block0, pixel0);
+    case 3:
+      return tile<NB, 3>(a, block0, pixel0);
+    case 4:
+      return tile<NB, 4>(a, block0, pixel0);
+    case 5:
+      return tile<NB, 5>(a, block0, pixel0);
+    default:
+      return tile<NB, kMaxPixels>(a, block0, pixel0);
+  }
+}
+
+template <int NB>
+void run_blocks(const ConvKernelArgs& a) {
+  for (int block0 = 0; block0 < a.out_blocks; block0 += NB) {
+    for (int pixel0 = 0; pixel0 < a.out_pixels; pixel0 += kMaxPixels) {
+      const int pixels = a.out_pixels - pixel0 < kMaxPixels ? a.out_pixels - pixel0 : kMaxPixels;
+      tile_any<NB>(a, block0, pixel0, pixels);
+    }
+  }
+}
+
+}  // namespace
+
+void conv_kernel_avx512(const ConvKernelArgs& args) {
+  if (args.out_blocks % 4 == 0) {
+    run_blocks<4>(args);
+  } else if (args.out_blocks % 2 == 0) {
+    run_blocks<2>(args);
+  } else {
+    run_blocks<1>(args);
+  }
+}
+
+}  // namespace bsnpu::detail

@@ -1,0 +1,75 @@
+// The BWB model (models/resnet18_cifar10.{json,safetensors}): graph, weight codes and the
+// per-k requantization parameters. See docs/model-format.md and docs/arithmetic.md.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace bsnpu {
+
+enum class OpKind { Input, Conv, Add, AvgPool, Fc };
+
+// Requantization parameters of one layer at one k: one entry per output channel
+// (a single entry for an add's shortcut rescale; offset is then unused).
+struct Requant {
+  std::vector<int32_t> mult;
+  std::vector<int64_t> offset;
+  std::vector<int32_t> shift;
+};
+
+struct Op {
+  OpKind kind = OpKind::Input;
+  std::string name;
+  std::vector<int> inputs;  // indices of producing ops in Model::ops
+  std::string output;       // tensor name, as in the golden vectors
+  // Conv / Fc: out_channels = Cout; for Fc kernel = 1, in_hw = out_hw = 1.
+  // Add / AvgPool: in_channels = out_channels = channels.
+  int in_channels = 0, out_channels = 0, kernel = 1, stride = 1, pad = 0;
+  int in_hw = 1, out_hw = 1;
+  bool relu = false;                      // Conv: ReLU + clamp to [0, 2^a-1]; else signed int32
+  bool rescale_shortcut = false;          // Add: shortcut (inputs[1]) rescaled by requant[k]
+  std::vector<uint8_t> codes;             // Conv/Fc: [Cout][Cin][kh][kw] 8-bit BWB codes
+  std::vector<float> alpha;               // Conv/Fc: per-output-channel scale (reporting)
+  std::vector<Requant> requant;           // index k-1, k = 1..8 (Conv, Fc, Add with rescale)
+  int32_t pool_mult = 0, pool_shift = 0;  // AvgPool
+  std::vector<int32_t> zero_point;        // Input: per-channel zero point (conv1 padding)
+  std::vector<int32_t> pad_value;         // Conv: per input channel (input zero point or 0)
+  int64_t accumulator_bound_k8 = 0;
+  // Output tensor shape: channels x hw x hw (hw = 1 for pool and logits).
+  int out_c() const;
+  int out_spatial() const;
+  int fan_in() const { return in_channels * kernel * kernel; }  // Conv/Fc: K
+  const Requant& requant_at(int k) const;  // throws bsnpu::Error if k has no parameters
+};
+
+class Model {
+ public:
+  // Loads PREFIX.json and the tensors file it names; checks every tensor's dtype, shape and
+  // sha256 against the manifest. Throws bsnpu::Error with a one-line message naming the file.
+  static Model load(const std::string& prefix);
+
+  const std::vector<Op>& ops() const { return ops_; }
+  const Op& op(int index) const { return ops_.at(static_cast<size_t>(index)); }
+  int act_bits() const { return act_bits_; }
+  int accumulator_bits() const { return accumulator_bits_; }
+  double logit_scale() const { return logit_scale_; }
+  int num_classes() const;
+  const std::vector<int>& bits() const { return bits_; }  // the k with parameters, ascending
+  bool has_bits(int k) const;
+  const std::string& manifest_path() const { return manifest_path_; }
+  const std::string& tensors_path() const { return tensors_path_; }
+  const std::string& tensors_sha256() const { return tensors_sha256_; }  // of the whole file
+
+ private:
+  std::vector<Op> ops_;
+  std::vector<int> bits_;
+  int act_bits_ = 8;
+  int accumulator_bits_ = 32;
+  double logit_scale_ = 1.0;
+  std::string manifest_path_;
+  std::string tensors_path_;
+  std::string tensors_sha256_;
+};
+
+}  // namespace bsnpu
