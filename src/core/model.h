@@ -48,6 +48,9 @@ class Model {
   // Loads PREFIX.json and the tensors file it names; checks every tensor's dtype, shape and
   // sha256 against the manifest. Throws bsnpu::Error with a one-line message naming the file.
   static Model load(const std::string& prefix);
+  // A model built in memory (tests, tools): ops as Model::load would fill them, inputs first.
+  static Model from_ops(std::vector<Op> ops, int act_bits, int accumulator_bits,
+                        std::vector<int> bits);
 
   const std::vector<Op>& ops() const { return ops_; }
   const Op& op(int index) const { return ops_.at(static_cast<size_t>(index)); }

@@ -1,0 +1,36 @@
+#!/usr/bin/env python3
+"""Measure the accuracy table (docs/accuracy.md, docs/accuracy.json). Resumable; ~1.5 h on 2 cores."""
+
+import argparse
+import os
+import sys
+import time
+
+from bsnpu import accuracy, fileio, paths
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--float-model")
+    parser.add_argument("--data")
+    parser.add_argument("--model", help="model prefix (default: models/resnet18_cifar10)")
+    parser.add_argument("--images", type=int, default=None, help="first N test images (default: all)")
+    parser.add_argument("--out", default=os.path.join(paths.REPO_ROOT, "docs", "accuracy"),
+                        help="output prefix: writes PREFIX.json and PREFIX.md")
+    args = parser.parse_args()
+    started = time.time()
+    try:
+        results = accuracy.measure(paths.float_model(args.float_model), paths.data_dir(args.data),
+                                   paths.model_prefix(args.model), args.out + ".json", args.images)
+    except (fileio.FormatError, OSError) as e:
+        print(f"accuracy: error: {e}", file=sys.stderr)
+        return 1
+    command = "/usr/bin/python3 scripts/accuracy.py" + (f" --images {args.images}" if args.images else "")
+    with open(args.out + ".md", "w") as f:
+        f.write(accuracy.markdown(results, command))
+    print(f"accuracy: wrote {args.out}.md in {time.time() - started:.0f} s", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
