@@ -29,7 +29,8 @@ int main(int argc, char** argv) {
     print_usage(stdout);
     return 0;
   }
-  std::fprintf(stderr, "bsnpu: error: unknown command '%s'\n", command);
-  print_usage(stderr);
+  std::fprintf(stderr,
+               "bsnpu: error: unknown command '%s' (commands: eval, run; see bsnpu --help)\n",
+               command);
   return 2;
 }

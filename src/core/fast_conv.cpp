@@ -1,8 +1,7 @@
 #include "core/fast_conv.h"
 
 #include <algorithm>
-#include <cstdlib>
-#include <cstring>
+#include <atomic>
 
 #include "core/error.h"
 #include "core/fast_conv_args.h"
@@ -46,6 +45,8 @@ void conv_kernel_portable(const detail::ConvKernelArgs& a) {
   }
 }
 
+std::atomic<bool> portable_forced{false};
+
 bool cpu_has_avx512_vnni() {
   __builtin_cpu_init();
   return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
@@ -72,12 +73,11 @@ void ActivationBuffer::fill_border(const std::vector<int32_t>& pad_value, int re
 }
 
 bool fast_conv_uses_avx512() {
-  static const bool use = [] {
-    const char* portable = std::getenv("BSNPU_PORTABLE");
-    return !(portable && std::strcmp(portable, "1") == 0) && cpu_has_avx512_vnni();
-  }();
-  return use;
+  static const bool has_avx512 = cpu_has_avx512_vnni();
+  return has_avx512 && !portable_forced;
 }
+
+void force_portable_fast_conv(bool portable) { portable_forced = portable; }
 
 PreparedConv prepare_conv(const Op& op, int k, int act_bits, int accumulator_bits) {
   if (op.kind != OpKind::Conv && op.kind != OpKind::Fc) {

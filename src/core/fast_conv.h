@@ -58,8 +58,9 @@ PreparedConv prepare_conv(const Op& op, int k, int act_bits, int accumulator_bit
 void conv_forward(const PreparedConv& conv, const ActivationBuffer& input, ActivationBuffer* out_u8,
                   int32_t* out_i32, std::vector<int32_t>& window_sums);
 
-// Whether conv_forward uses the AVX-512 VNNI kernel on this CPU (BSNPU_PORTABLE=1 forces the
-// portable loops, for testing them).
+// Whether conv_forward uses the AVX-512 VNNI kernel: when the CPU has it, unless the portable
+// loops are forced (tests compare the two).
 bool fast_conv_uses_avx512();
+void force_portable_fast_conv(bool portable);
 
 }  // namespace bsnpu

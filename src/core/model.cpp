@@ -126,6 +126,17 @@ const Requant& Op::requant_at(int k) const {
   return requant[static_cast<size_t>(k - 1)];
 }
 
+Model Model::from_ops(std::vector<Op> ops, int act_bits, int accumulator_bits,
+                      std::vector<int> bits) {
+  Model model;
+  model.ops_ = std::move(ops);
+  model.act_bits_ = act_bits;
+  model.accumulator_bits_ = accumulator_bits;
+  model.bits_ = std::move(bits);
+  model.manifest_path_ = "(in memory)";
+  return model;
+}
+
 int Model::num_classes() const { return ops_.back().out_channels; }
 
 bool Model::has_bits(int k) const {

@@ -1,0 +1,306 @@
+// The two MAC kernels (plane-serial and fast, AVX-512 and portable) against each other and a
+// direct sum of q_k x, on randomized layers of many shapes, strides, paddings and k, including
+// saturation and overflow corner cases.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "core/error.h"
+#include "core/fast_conv.h"
+#include "core/kernels.h"
+#include "core/model.h"
+
+namespace bsnpu {
+namespace {
+
+struct Shape {
+  int in_channels, out_channels, kernel, stride, pad, in_hw;
+};
+
+enum class Fill { Random, Max, Zero };
+
+// Requantization that spreads outputs around the clamp range, plus saturating channels.
+Requant random_requant(std::mt19937_64& rng, int channels, int64_t accumulator_bound) {
+  Requant requant;
+  std::uniform_int_distribution<int> mode(0, 5);
+  for (int o = 0; o < channels; ++o) {
+    int32_t mult;
+    int shift;
+    int64_t offset;
+    switch (mode(rng)) {
+      case 0:  // saturates: huge gain, both signs
+        mult = (rng() & 1) ? INT32_MAX : -INT32_MAX;
+        shift = 0;
+        offset = 0;
+        break;
+      case 1:  // shift 0 with a modest gain: exercises the S = 0 rounding case
+        mult = static_cast<int32_t>(rng() % 7) - 3;
+        shift = 0;
+        offset = static_cast<int64_t>(rng() % 1001) - 500;
+        break;
+      case 2:  // fully random parameters within the contract's limits
+        mult = static_cast<int32_t>(rng());
+        shift = static_cast<int>(rng() % 63);
+        offset = static_cast<int64_t>(rng() % (uint64_t{1} << 60)) - (int64_t{1} << 59);
+        break;
+      default: {  // outputs roughly in [-400, 400]: the ReLU clamp and rounding ties both matter
+        mult = static_cast<int32_t>((int64_t{1} << 30) + static_cast<int64_t>(rng() % (1 << 29)));
+        if (rng() & 1) mult = -mult;
+        int bound_bits = 0;
+        while ((int64_t{1} << bound_bits) < accumulator_bound) ++bound_bits;
+        shift = std::clamp(30 + bound_bits - 9 + static_cast<int>(rng() % 5) - 2, 0, 62);
+        offset = (static_cast<int64_t>(rng() % 201) - 100) << std::max(shift - 2, 0);
+      }
+    }
+    requant.mult.push_back(mult);
+    requant.shift.push_back(shift);
+    requant.offset.push_back(offset);
+  }
+  return requant;
+}
+
+Op make_layer(std::mt19937_64& rng, const Shape& s, bool relu, bool fc, Fill codes_fill,
+              bool image_padding, int act_bits) {
+  Op op;
+  op.kind = fc ? OpKind::Fc : OpKind::Conv;
+  op.name = fc ? "test.fc" : "test.conv";
+  op.in_channels = s.in_channels;
+  op.out_channels = s.out_channels;
+  op.kernel = s.kernel;
+  op.stride = s.stride;
+  op.pad = s.pad;
+  op.in_hw = s.in_hw;
+  op.out_hw = (s.in_hw + 2 * s.pad - s.kernel) / s.stride + 1;
+  op.relu = relu;
+  op.inputs = {0};
+  op.codes.resize(static_cast<size_t>(s.out_channels) * op.fan_in());
+  for (uint8_t& code : op.codes) {
+    code = codes_fill == Fill::Max    ? 255
+           : codes_fill == Fill::Zero ? 0
+                                      : static_cast<uint8_t>(rng());
+  }
+  op.pad_value.assign(static_cast<size_t>(s.in_channels), 0);
+  if (image_padding) {
+    for (int32_t& value : op.pad_value) value = static_cast<int32_t>(rng() % (1u << act_bits));
+  }
+  const int64_t bound = int64_t{op.fan_in()} * 255 * 255;
+  for (int k = 1; k <= 8; ++k)
+    op.requant.push_back(random_requant(rng, s.out_channels, bound >> (8 - k)));
+  return op;
+}
+
+Model model_for(const Op& layer, int act_bits, int accumulator_bits = 32) {
+  Op input;
+  input.kind = OpKind::Input;
+  input.name = "input";
+  input.out_channels = layer.in_channels;
+  input.out_hw = layer.in_hw;
+  return Model::from_ops({input, layer}, act_bits, accumulator_bits, {1, 2, 3, 4, 5, 6, 7, 8});
+}
+
+Tensor make_input(std::mt19937_64& rng, const Op& op, Fill fill, int act_bits) {
+  Tensor input(static_cast<size_t>(op.in_channels) * op.in_hw * op.in_hw);
+  const int32_t high = (1 << act_bits) - 1;
+  for (int32_t& value : input) {
+    value = fill == Fill::Max    ? high
+            : fill == Fill::Zero ? 0
+                                 : static_cast<int32_t>(rng() % (high + 1));
+  }
+  return input;
+}
+
+// sum_j q_k x_j directly from weight_levels, then the contract's requant and clamp.
+Tensor direct(const Model& model, const Op& op, const Tensor& input, int k) {
+  const std::vector<int16_t> q = weight_levels(op.codes, k);
+  const Requant& requant = op.requant_at(k);
+  const int out_spatial = op.out_hw * op.out_hw;
+  Tensor output(static_cast<size_t>(op.out_channels) * out_spatial);
+  for (int o = 0; o < op.out_channels; ++o) {
+    for (int y = 0; y < op.out_hw; ++y) {
+      for (int x = 0; x < op.out_hw; ++x) {
+        int64_t acc = 0;
+        for (int c = 0; c < op.in_channels; ++c) {
+          for (int ky = 0; ky < op.kernel; ++ky) {
+            for (int kx = 0; kx < op.kernel; ++kx) {
+              const int iy = y * op.stride + ky - op.pad, ix = x * op.stride + kx - op.pad;
+              const bool inside = iy >= 0 && iy < op.in_hw && ix >= 0 && ix < op.in_hw;
+              const int64_t value =
+                  inside ? input[(static_cast<size_t>(c) * op.in_hw + iy) * op.in_hw + ix]
+                         : op.pad_value[static_cast<size_t>(c)];
+              acc +=
+                  q[((static_cast<size_t>(o) * op.in_channels + c) * op.kernel + ky) * op.kernel +
+                    kx] *
+                  value;
+            }
+          }
+        }
+        const int64_t high =
+            op.relu && op.kind == OpKind::Conv ? (1 << model.act_bits()) - 1 : INT32_MAX;
+        const int64_t low = op.relu && op.kind == OpKind::Conv ? 0 : INT32_MIN;
+        const size_t channel = static_cast<size_t>(o);
+        output[channel * out_spatial + static_cast<size_t>(y * op.out_hw + x)] =
+            static_cast<int32_t>(
+                std::clamp(requantize(acc, requant.mult[channel], requant.offset[channel],
+                                      requant.shift[channel]),
+                           low, high));
+      }
+    }
+  }
+  return output;
+}
+
+// Plane-serial, fast (both implementations) and direct agree, and so do the action counts.
+void expect_kernels_agree(const Model& model, const Op& op, const Tensor& input, int k,
+                          const std::string& label) {
+  SCOPED_TRACE(label + " k=" + std::to_string(k));
+  ActionCounts serial_counts, fast_counts;
+  const Tensor serial = run_op(model, op, {&input}, k, MacKernel::PlaneSerial, &serial_counts);
+  const Tensor fast = run_op(model, op, {&input}, k, MacKernel::Fast, &fast_counts);
+  force_portable_fast_conv(true);
+  const Tensor portable = run_op(model, op, {&input}, k, MacKernel::Fast);
+  force_portable_fast_conv(false);
+  ASSERT_EQ(serial, direct(model, op, input, k));
+  ASSERT_EQ(fast, serial);
+  ASSERT_EQ(portable, serial);
+  EXPECT_TRUE(serial_counts == fast_counts);
+  EXPECT_EQ(serial_counts.pe_addsub, serial_counts.macs * static_cast<uint64_t>(k));
+}
+
+const std::vector<Shape> kShapes = {
+    {3, 64, 3, 1, 1, 8},    // conv1-like: 3 channels padded to 4, image padding
+    {1, 1, 1, 1, 0, 1},     // smallest
+    {5, 17, 3, 2, 1, 7},    // odd channels, partial output block, stride 2
+    {16, 16, 1, 2, 0, 8},   // downsample-like
+    {64, 64, 3, 1, 1, 6},   // full blocks (4 x 16 outputs per tile)
+    {7, 33, 5, 3, 2, 9},    // 5x5 kernel, stride 3, pad 2
+    {4, 48, 3, 2, 0, 5},    // three output blocks, no padding
+    {128, 32, 3, 1, 1, 4},  // two output blocks, long dot products
+    {13, 16, 2, 1, 1, 5},   // even kernel
+    {32, 128, 1, 1, 0, 3},  // 1x1, eight output blocks
+    {9, 7, 3, 1, 2, 3},     // padding wider than the image's border rows
+};
+
+TEST(Kernels, RandomConvLayersAllKernelsAgree) {
+  std::mt19937_64 rng(20240611);
+  for (size_t i = 0; i < kShapes.size(); ++i) {
+    for (bool relu : {true, false}) {
+      const Op op = make_layer(rng, kShapes[i], relu, false, Fill::Random, i == 0, 8);
+      const Model model = model_for(op, 8);
+      const Tensor input = make_input(rng, op, Fill::Random, 8);
+      for (int k = 1; k <= 8; ++k) {
+        expect_kernels_agree(model, op, input, k,
+                             "shape " + std::to_string(i) + (relu ? " relu" : ""));
+      }
+    }
+  }
+}
+
+TEST(Kernels, FullyConnectedAllKernelsAgree) {
+  std::mt19937_64 rng(7);
+  for (const Shape& shape : {Shape{512, 10, 1, 1, 0, 1}, Shape{37, 3, 1, 1, 0, 1}}) {
+    const Op op = make_layer(rng, shape, false, true, Fill::Random, false, 8);
+    const Model model = model_for(op, 8);
+    const Tensor input = make_input(rng, op, Fill::Random, 8);
+    for (int k = 1; k <= 8; ++k) expect_kernels_agree(model, op, input, k, "fc");
+  }
+}
+
+// Extreme codes and inputs: accumulators at their worst-case magnitude, outputs saturating.
+TEST(Kernels, SaturationCornerCases) {
+  std::mt19937_64 rng(99);
+  const Shape shape{64, 32, 3, 1, 1, 4};
+  for (Fill codes : {Fill::Max, Fill::Zero, Fill::Random}) {
+    for (Fill inputs : {Fill::Max, Fill::Zero}) {
+      for (bool relu : {true, false}) {
+        const Op op = make_layer(rng, shape, relu, false, codes, true, 8);
+        const Model model = model_for(op, 8);
+        const Tensor input = make_input(rng, op, inputs, 8);
+        for (int k = 1; k <= 8; ++k) expect_kernels_agree(model, op, input, k, "corner");
+      }
+    }
+  }
+}
+
+TEST(Kernels, NarrowActivations) {
+  std::mt19937_64 rng(5);
+  const Op op = make_layer(rng, {6, 20, 3, 1, 1, 6}, true, false, Fill::Random, true, 4);
+  const Model model = model_for(op, 4);
+  const Tensor input = make_input(rng, op, Fill::Random, 4);
+  for (int k = 1; k <= 8; ++k) expect_kernels_agree(model, op, input, k, "act_bits 4");
+}
+
+TEST(Kernels, RejectsInputsOutsideTheActivationRange) {
+  std::mt19937_64 rng(3);
+  const Op op = make_layer(rng, {4, 16, 3, 1, 1, 4}, true, false, Fill::Random, false, 8);
+  const Model model = model_for(op, 8);
+  Tensor input = make_input(rng, op, Fill::Random, 8);
+  input[5] = 256;
+  for (MacKernel kernel : {MacKernel::PlaneSerial, MacKernel::Fast}) {
+    EXPECT_THROW(run_op(model, op, {&input}, 8, kernel), Error);
+  }
+}
+
+// A layer whose worst case exceeds the accumulator: the fast kernel refuses it up front, the
+// plane-serial one fails exactly when an accumulator really overflows. Neither ever wraps.
+TEST(Kernels, AccumulatorOverflowIsAnErrorNamingTheLayer) {
+  std::mt19937_64 rng(11);
+  const Op op = make_layer(rng, {64, 16, 3, 1, 1, 4}, true, false, Fill::Max, false, 8);
+  const Model narrow = model_for(op, 8, 20);  // a 20-bit accumulator: 576 * 255 * 255 overflows
+  const Tensor zeros = make_input(rng, op, Fill::Zero, 8);
+  const Tensor full = make_input(rng, op, Fill::Max, 8);
+  try {
+    run_op(narrow, op, {&zeros}, 8, MacKernel::Fast);
+    FAIL() << "no overflow error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("test.conv"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("overflow"), std::string::npos) << e.what();
+  }
+  EXPECT_NO_THROW(run_op(narrow, op, {&zeros}, 8, MacKernel::PlaneSerial));
+  EXPECT_THROW(run_op(narrow, op, {&full}, 8, MacKernel::PlaneSerial), Error);
+  EXPECT_NO_THROW(run_op(narrow, op, {&full}, 1, MacKernel::Fast));  // 576 * 1 * 255 fits
+
+  // The fast kernel's own int32 bound at k = 8 (2 * sum (u - 128) x) is checked too.
+  const Op wide = make_layer(rng, {4096, 16, 3, 1, 1, 1}, true, false, Fill::Random, false, 8);
+  EXPECT_THROW(prepare_conv(wide, 8, 8, 32), Error);
+}
+
+TEST(Kernels, RoundShiftIsHalfAwayFromZero) {
+  EXPECT_EQ(round_shift(5, 1), 3);
+  EXPECT_EQ(round_shift(-5, 1), -3);
+  EXPECT_EQ(round_shift(4, 1), 2);
+  EXPECT_EQ(round_shift(-6, 2), -2);
+  EXPECT_EQ(round_shift(-7, 2), -2);
+  EXPECT_EQ(round_shift(7, 0), 7);
+  EXPECT_EQ(round_shift(-7, 0), -7);
+  EXPECT_EQ(round_shift((int64_t{1} << 62) - 1, 62), 1);
+  EXPECT_EQ(round_shift(-(int64_t{1} << 61), 62), -1);
+  EXPECT_EQ(round_shift(-(int64_t{1} << 61) + 1, 62), 0);
+  EXPECT_EQ(requantize(100, 3, -1, 2), 75);   // (299 + 2) >> 2
+  EXPECT_EQ(requantize(-100, 3, 1, 2), -75);  // -(299 + 2) >> 2
+}
+
+TEST(Kernels, WeightLevelsAreOddAndNested) {
+  std::vector<uint8_t> codes(256);
+  for (int i = 0; i < 256; ++i) codes[static_cast<size_t>(i)] = static_cast<uint8_t>(i);
+  for (int k = 1; k <= 8; ++k) {
+    const std::vector<int16_t> q = weight_levels(codes, k);
+    for (int i = 0; i < 256; ++i) {
+      const int level = q[static_cast<size_t>(i)];
+      EXPECT_EQ(level & 1, 1);
+      EXPECT_LE(std::abs(level), (1 << k) - 1);
+      if (k > 1) {  // q_k = 2 q_{k-1} + b_k
+        const int previous = weight_levels({codes[static_cast<size_t>(i)]}, k - 1)[0];
+        EXPECT_EQ(std::abs(level - 2 * previous), 1);
+      }
+    }
+  }
+  EXPECT_EQ(weight_levels({255}, 8)[0], 255);
+  EXPECT_EQ(weight_levels({0}, 8)[0], -255);
+}
+
+}  // namespace
+}  // namespace bsnpu
