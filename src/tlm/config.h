@@ -1,0 +1,106 @@
+// NPU configuration (configs/*.json) and the per-action energy table (configs/energy/*.json):
+// parsed and validated before elaboration. Every error is one line naming the file and the field,
+// e.g. "configs/x.json: mac_array.rows: must be a positive integer". See docs/configuration.md.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace bsnpu::tlm {
+
+// A bandwidth in bits per cycle; "unlimited" transfers take zero cycles.
+struct Bandwidth {
+  bool unlimited = false;
+  double bits_per_cycle = 0;
+  // Cycles to move `bits`: ceil(bits / bits_per_cycle), 0 when unlimited or bits == 0.
+  uint64_t cycles(uint64_t bits) const;
+};
+
+struct MacArrayConfig {
+  int rows = 64;             // PEs along the reduction (Cin x kh x kw)
+  int cols = 64;             // PEs along output channels
+  int pipeline_cycles = 8;   // adder-tree and register stages, drained once per layer
+};
+
+struct AccumulatorConfig {
+  int bits = 32;             // signed accumulator width
+  int depth = 256;           // partial-sum entries per column: output pixels per pixel tile
+  int postproc_lanes = 64;   // outputs post-processed per cycle
+  int pipeline_cycles = 4;   // post-processing latency, drained once per layer
+};
+
+struct MemoryConfig {
+  uint64_t capacity_bits = 0;
+  int banks = 1;
+  int port_bits = 64;        // per bank and per cycle; "unlimited" sets port.unlimited
+  int latency_cycles = 1;
+  Bandwidth port;            // banks x port_bits per cycle (read and write ports each)
+  uint64_t bank_bytes() const { return capacity_bits / 8 / static_cast<uint64_t>(banks); }
+};
+
+struct DramConfig {
+  double bandwidth_gbytes_per_s = 16;  // "unlimited" sets bandwidth.unlimited
+  double latency_ns = 100;
+  Bandwidth bandwidth;                  // derived: bits per cycle at the clock
+  int latency_cycles = 0;               // derived: ceil(latency_ns * clock)
+};
+
+struct NpuConfig {
+  std::string file;          // as given; used in error messages only
+  std::string source_text;   // the file's bytes, echoed (and hashed) in reports
+  std::string name;
+  std::string description;
+  double clock_mhz = 500;
+  double quantum_ns = 1000;  // tlm_quantumkeeper global quantum
+  std::string energy_table;  // path relative to the config file's folder
+  MacArrayConfig mac_array;
+  AccumulatorConfig accumulator;
+  MemoryConfig weight_memory;
+  MemoryConfig activation_buffer;
+  DramConfig dram;
+
+  double cycle_seconds() const { return 1e-6 / clock_mhz; }
+  // Parses and validates; throws bsnpu::Error naming `file` and the field.
+  static NpuConfig parse(const std::string& json_text, const std::string& file);
+  static NpuConfig load(const std::string& path);
+  // Path of the energy table: energy_table resolved against the config file's folder.
+  std::string energy_table_path() const;
+};
+
+// One point of a measured curve (bits or bytes -> pJ).
+struct EnergyPoint {
+  double x = 0;
+  double pj = 0;
+};
+
+// Per-action energies in pJ with their provenance, and the scaling rules that extend them.
+struct EnergyTable {
+  std::string file;
+  std::string source_text;
+  std::string name;
+  std::vector<std::string> provenance;
+  std::vector<std::string> scaling_rules;
+  std::vector<EnergyPoint> int_add;          // x = bits
+  EnergyPoint int_mult;                      // x = bits; quadratic in bits
+  std::vector<EnergyPoint> sram_read_64b;    // x = bank capacity in bytes; pJ per 64-bit read
+  double sram_write_factor = 1.0;            // write energy / read energy
+  double register_pj_per_bit = 0.009;
+  double dram_pj_per_bit = 20.3;
+  double sram_leakage_uw_per_kib = 0;
+  double pe_leakage_uw = 0;
+  double accumulator_leakage_uw_per_lane = 0;
+
+  static EnergyTable parse(const std::string& json_text, const std::string& file);
+  static EnergyTable load(const std::string& path);
+
+  double add_pj(int bits) const;   // linear in bits through the measured points
+  double mult_pj(int bits) const;  // quadratic in bits from the measured point
+  // pJ per bit read from an SRAM bank of `bank_bytes`: interpolated linearly in log2(capacity)
+  // between measured points, extrapolated with the last slope above, clamped below.
+  double sram_read_pj_per_bit(double bank_bytes) const;
+};
+
+std::string read_text_file(const std::string& path);
+
+}  // namespace bsnpu::tlm

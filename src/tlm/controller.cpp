@@ -1,0 +1,183 @@
+#include "tlm/controller.h"
+
+#include <algorithm>
+
+#include "core/error.h"
+
+namespace bsnpu::tlm {
+
+Controller::Controller(sc_core::sc_module_name name, const NpuConfig& config,
+                       const Workload& workload, Timebase& timebase)
+    : sc_module(name),
+      weight_port("weight_port"),
+      array_port("array_port"),
+      accumulator_port("accumulator_port"),
+      activation_port("activation_port"),
+      config_(config),
+      workload_(workload),
+      timebase_(timebase) {
+  SC_THREAD(serve);
+}
+
+void Controller::post_timing(const Schedule* schedule, std::vector<LayerTiming>* layers) {
+  schedule_ = schedule;
+  layers_ = layers;
+  job_posted_.notify(sc_core::SC_ZERO_TIME);
+}
+
+void Controller::post_functional(FunctionalBatch* batch) {
+  batch_ = batch;
+  job_posted_.notify(sc_core::SC_ZERO_TIME);
+}
+
+void Controller::check() {
+  if (failure_) {
+    std::exception_ptr failure = failure_;
+    failure_ = nullptr;
+    std::rethrow_exception(failure);
+  }
+}
+
+void Controller::serve() {
+  for (;;) {
+    while (!schedule_ && !batch_) sc_core::wait(job_posted_);
+    try {
+      if (schedule_) run_timing(*schedule_, *layers_);
+      if (batch_) run_functional(*batch_);
+    } catch (...) {
+      failure_ = std::current_exception();
+    }
+    schedule_ = nullptr;
+    layers_ = nullptr;
+    batch_ = nullptr;
+  }
+}
+
+void Controller::advance_to(uint64_t cycle) {
+  keeper_.set(timebase_.at(cycle) - sc_core::sc_time_stamp());
+  if (keeper_.need_sync()) keeper_.sync();
+}
+
+// Refills run ahead in consumption order while the SRAM has room: `when` is the moment room
+// appeared (the job start, a plane tile moving into the array, or a layer's end).
+void Controller::issue_fetches(const Schedule& schedule, uint64_t when) {
+  while (next_fetch_ < schedule.fetches.size() && schedule.fetches[next_fetch_].bits <= free_weight_bits_) {
+    const WeightFetch& fetch = schedule.fetches[next_fetch_];
+    free_weight_bits_ -= fetch.bits;
+    NpuPayload refill;
+    refill.command = Command::WeightFill;
+    refill.layer = fetch.layer;
+    refill.bits = fetch.bits;
+    refill.start_cycle = when;
+    transport(weight_port, refill, timebase_);
+    fetch_done_[next_fetch_++] = refill.done_cycle;
+  }
+}
+
+void Controller::run_timing(const Schedule& schedule, std::vector<LayerTiming>& layers) {
+  timebase_.origin = sc_core::sc_time_stamp();
+  keeper_.reset();
+  layers.assign(workload_.layers.size(), LayerTiming{});
+  free_weight_bits_ = config_.weight_memory.capacity_bits;
+  next_fetch_ = 0;
+  fetch_done_.assign(schedule.fetches.size(), 0);
+  if (!schedule.weights_resident) issue_fetches(schedule, 0);
+
+  uint64_t layer_ready = 0;  // the previous layer's outputs are complete
+  if (schedule.input_bits > 0) {
+    NpuPayload input;
+    input.command = Command::InputLoad;
+    input.layer = 0;
+    input.bits = schedule.input_bits;
+    transport(activation_port, input, timebase_);
+    layer_ready = input.done_cycle;
+    layers[0].end_cycle = layers[0].cycles = layers[0].stall_cycles = layer_ready;
+  }
+
+  const uint64_t drain = static_cast<uint64_t>(config_.mac_array.pipeline_cycles +
+                                               config_.accumulator.pipeline_cycles +
+                                               config_.activation_buffer.latency_cycles);
+  uint64_t previous_start = 0;  // the array's current pass began (its shadow registers are free)
+  uint64_t previous_done = 0;
+  uint64_t layer_end = 0;
+  for (const Pass& pass : schedule.passes) {
+    LayerTiming& row = layers[static_cast<size_t>(pass.layer)];
+    if (pass.layer_begin) {
+      row.start_cycle = layer_ready;
+      NpuPayload reserve;
+      reserve.command = Command::Reserve;
+      reserve.layer = pass.layer;
+      reserve.bits = schedule.live_bits[static_cast<size_t>(pass.layer)];
+      reserve.start_cycle = previous_start;
+      transport(activation_port, reserve, timebase_);
+      layer_end = reserve.done_cycle;
+    }
+    uint64_t weights_ready = 0;
+    if (pass.fetch >= 0) {
+      if (static_cast<size_t>(pass.fetch) >= next_fetch_) {
+        throw Error(config_.file + ": weight_memory.capacity_kib: too small to refill layer " +
+                    workload_.layers[static_cast<size_t>(pass.layer)].name);
+      }
+      weights_ready = fetch_done_[static_cast<size_t>(pass.fetch)];
+    }
+    const uint64_t tile_bits = static_cast<uint64_t>(pass.rows_used) * static_cast<uint64_t>(pass.cols_used);
+    NpuPayload load;
+    load.command = Command::WeightRead;
+    load.layer = pass.layer;
+    load.bits = tile_bits;
+    load.start_cycle = std::max(weights_ready, previous_start);
+    transport(weight_port, load, timebase_);
+    if (pass.fetch >= 0 && !schedule.fetches[static_cast<size_t>(pass.fetch)].pinned) {
+      free_weight_bits_ += tile_bits;  // a streamed plane tile leaves once it is in the array
+      issue_fetches(schedule, load.done_cycle);
+    }
+
+    NpuPayload compute;
+    compute.command = Command::Compute;
+    compute.layer = pass.layer;
+    compute.plane = pass.plane;
+    compute.rows_used = pass.rows_used;
+    compute.cols_used = pass.cols_used;
+    compute.pixels = pass.pixels;
+    compute.first_plane = pass.first_plane;
+    compute.last_plane = pass.last_plane;
+    compute.first_row_tile = pass.first_row_tile;
+    compute.finalize = pass.finalize;
+    compute.residual_adds = pass.residual_adds;
+    compute.shortcut_rescales = pass.shortcut_rescales;
+    compute.pool_adds = pass.pool_adds;
+    compute.operand_read_bits = pass.operand_read_bits;
+    compute.result_write_bits = pass.result_write_bits;
+    compute.start_cycle = std::max({load.done_cycle, previous_done, layer_ready});
+    transport(array_port, compute, timebase_);
+
+    row.compute_cycles += pass.pixels;
+    ++row.passes;
+    layer_end = std::max({layer_end, compute.done_cycle, compute.postproc_done_cycle});
+    previous_start = compute.start_cycle;
+    previous_done = compute.done_cycle;
+    advance_to(previous_start);
+
+    if (pass.layer_end) {
+      layer_end += drain;
+      row.end_cycle = layer_end;
+      row.cycles = layer_end - row.start_cycle;
+      row.stall_cycles = row.cycles - row.compute_cycles;
+      layer_ready = layer_end;
+      // A pinned layer's plane tiles leave the SRAM with the layer.
+      free_weight_bits_ += schedule.pinned_bits[static_cast<size_t>(pass.layer)];
+      issue_fetches(schedule, layer_end);
+    }
+  }
+  advance_to(layer_ready);
+  keeper_.sync();
+}
+
+void Controller::run_functional(FunctionalBatch& batch) {
+  NpuPayload step;
+  step.command = Command::Functional;
+  step.batch = &batch;
+  transport(array_port, step, timebase_);
+}
+
+}  // namespace bsnpu::tlm

@@ -1,0 +1,191 @@
+#include "tlm/report.h"
+
+#include "core/sha256.h"
+
+namespace bsnpu::tlm {
+namespace {
+
+using nlohmann::ordered_json;
+
+const char* op_name(OpKind kind) {
+  switch (kind) {
+    case OpKind::Input: return "input";
+    case OpKind::Conv: return "conv";
+    case OpKind::Add: return "add";
+    case OpKind::AvgPool: return "avgpool";
+    case OpKind::Fc: return "fc";
+  }
+  return "?";
+}
+
+uint64_t action_total(const TimingResult& timing, Action action, size_t layer) {
+  return timing.modules[static_cast<size_t>(module_of(action))][layer].actions[static_cast<size_t>(action)];
+}
+
+ordered_json module_breakdown(const LayerEnergy& energy) {
+  ordered_json out = ordered_json::object();
+  for (int module = 0; module < kModuleCount; ++module) {
+    out[module_name(static_cast<Module>(module))] = energy.joules[static_cast<size_t>(module)];
+  }
+  return out;
+}
+
+double ratio(double numerator, double denominator) { return denominator > 0 ? numerator / denominator : 0; }
+
+}  // namespace
+
+std::string file_name(const std::string& path) {
+  const size_t slash = path.find_last_of('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+ordered_json bits_report(const ReportContext& context, const BitsResult& result) {
+  const TimingResult& timing = result.timing;
+  const NpuConfig& config = *context.config;
+  const double pes = static_cast<double>(config.mac_array.rows) * config.mac_array.cols;
+  const double cycle_s = config.cycle_seconds();
+
+  LayerEnergy total_energy;
+  uint64_t compute_cycles = 0, stall_cycles = 0;
+  ActionCounts actions{};
+  ordered_json layers = ordered_json::array();
+  for (size_t index = 0; index < timing.layers.size(); ++index) {
+    const Layer& layer = context.workload->layers[index];
+    const LayerTiming& row = timing.layers[index];
+    const LayerEnergy energy = context.energy->layer_energy(timing, index);
+    for (int module = 0; module < kModuleCount; ++module) {
+      total_energy.joules[static_cast<size_t>(module)] += energy.joules[static_cast<size_t>(module)];
+      for (int action = 0; action < kActionCount; ++action) {
+        actions[static_cast<size_t>(action)] +=
+            timing.modules[static_cast<size_t>(module)][index].actions[static_cast<size_t>(action)];
+      }
+    }
+    total_energy.leakage += energy.leakage;
+    compute_cycles += row.compute_cycles;
+    stall_cycles += row.stall_cycles;
+    const uint64_t pe_ops = action_total(timing, Action::PeAddSub, index);
+    ordered_json entry;
+    entry["name"] = layer.name;
+    entry["op"] = op_name(layer.kind);
+    if (layer.fused_into >= 0) entry["fused_into"] = context.workload->layers[static_cast<size_t>(layer.fused_into)].name;
+    entry["cycles"] = row.cycles;
+    entry["compute_cycles"] = row.compute_cycles;
+    entry["stall_cycles"] = row.stall_cycles;
+    entry["utilization"] = ratio(static_cast<double>(pe_ops), pes * static_cast<double>(row.cycles));
+    entry["passes"] = row.passes;
+    entry["macs"] = layer.macs();
+    entry["weight_bits_read"] = action_total(timing, Action::WeightSramReadBits, index);
+    entry["dram_bits"] = action_total(timing, Action::DramReadBits, index) +
+                         action_total(timing, Action::DramWriteBits, index);
+    entry["energy_j"] = energy.total();
+    entry["energy_breakdown_j"] = module_breakdown(energy);
+    layers.push_back(std::move(entry));
+  }
+
+  const double accuracy = ratio(static_cast<double>(result.correct), static_cast<double>(result.images));
+  const double energy_j = total_energy.total();
+  uint64_t pe_ops = actions[static_cast<size_t>(Action::PeAddSub)];
+  ordered_json out;
+  out["bits"] = timing.k;
+  out["images"] = result.images;
+  out["correct"] = result.correct;
+  out["accuracy"] = accuracy;
+  out["cycles"] = timing.cycles;
+  out["compute_cycles"] = compute_cycles;
+  out["stall_cycles"] = stall_cycles;
+  out["ideal_cycles"] =
+      context.workload->ideal_cycles(timing.k, config.mac_array.rows, config.mac_array.cols);
+  out["utilization"] = ratio(static_cast<double>(pe_ops), pes * static_cast<double>(timing.cycles));
+  out["latency_s"] = static_cast<double>(timing.cycles) * cycle_s;
+  out["energy_j"] = energy_j;
+  out["leakage_j"] = total_energy.leakage;
+  out["accuracy_per_mcycle"] = ratio(accuracy, static_cast<double>(timing.cycles) / 1e6);
+  out["weights_resident"] = timing.weights_resident;
+  out["weight_bits_read"] = actions[static_cast<size_t>(Action::WeightSramReadBits)];
+  out["dram_bits"] = actions[static_cast<size_t>(Action::DramReadBits)] +
+                     actions[static_cast<size_t>(Action::DramWriteBits)];
+  out["energy_breakdown_j"] = module_breakdown(total_energy);
+  ordered_json counts = ordered_json::object();
+  for (int action = 0; action < kActionCount; ++action) {
+    counts[module_name(module_of(static_cast<Action>(action)))][action_name(static_cast<Action>(action))] =
+        actions[static_cast<size_t>(action)];
+  }
+  out["actions"] = counts;
+  out["layers"] = std::move(layers);
+  return out;
+}
+
+ordered_json build_report(const ReportContext& context, const std::vector<BitsResult>& results) {
+  const NpuConfig& config = *context.config;
+  const EnergyTable& table = context.energy->table();
+  ordered_json report;
+  report["format"] = "bsnpu-report";
+  report["version"] = kReportVersion;
+  report["config"] = {{"file", file_name(config.file)},
+                      {"name", config.name},
+                      {"sha256", sha256_hex(config.source_text.data(), config.source_text.size())},
+                      {"content", ordered_json::parse(config.source_text)}};
+  ordered_json energy = {{"file", file_name(table.file)},
+                         {"name", table.name},
+                         {"sha256", sha256_hex(table.source_text.data(), table.source_text.size())},
+                         {"provenance", table.provenance},
+                         {"scaling_rules", table.scaling_rules}};
+  const ordered_json per_action = context.energy->describe();
+  for (auto it = per_action.begin(); it != per_action.end(); ++it) energy[it.key()] = it.value();
+  report["energy_table"] = std::move(energy);
+  report["model"] = {{"manifest", context.model_manifest},
+                     {"tensors_sha256", context.model_tensors_sha256},
+                     {"act_bits", context.workload->act_bits},
+                     {"accumulator_bits", context.workload->accumulator_bits},
+                     {"weights", context.workload->total_weights()},
+                     {"macs", context.workload->total_macs()}};
+  report["data"] = {{"file", context.data_file}, {"sha256", context.data_sha256}};
+  report["timing_scope"] =
+      "Timing and energy are simulated once per (config, k) for one inference: they do not depend "
+      "on the data (no zero skipping). Accuracy runs every image through the SystemC datapath "
+      "(the core's bit-exact kernels). Energy and latency are per image.";
+  ordered_json rows = ordered_json::array();
+  for (const BitsResult& result : results) rows.push_back(bits_report(context, result));
+  report["results"] = std::move(rows);
+  return report;
+}
+
+ordered_json build_trace(const ReportContext& context, const std::vector<BitsResult>& results) {
+  const double us_per_cycle = context.config->cycle_seconds() * 1e6;
+  ordered_json events = ordered_json::array();
+  auto name_thread = [&](int pid, int tid, const std::string& name) {
+    events.push_back({{"name", "thread_name"}, {"ph", "M"}, {"pid", pid}, {"tid", tid}, {"args", {{"name", name}}}});
+  };
+  for (const BitsResult& result : results) {
+    const TimingResult& timing = result.timing;
+    const int pid = timing.k;
+    events.push_back({{"name", "process_name"}, {"ph", "M"}, {"pid", pid}, {"tid", 0},
+                      {"args", {{"name", "k=" + std::to_string(timing.k)}}}});
+    name_thread(pid, 0, "controller");
+    for (int module = 0; module < kModuleCount; ++module) {
+      name_thread(pid, module + 1, module_name(static_cast<Module>(module)));
+    }
+    for (size_t index = 0; index < timing.layers.size(); ++index) {
+      const LayerTiming& row = timing.layers[index];
+      const std::string& name = context.workload->layers[index].name;
+      if (row.cycles > 0) {
+        events.push_back({{"name", name}, {"cat", "layer"}, {"ph", "X"}, {"pid", pid}, {"tid", 0},
+                          {"ts", static_cast<double>(row.start_cycle) * us_per_cycle},
+                          {"dur", static_cast<double>(row.cycles) * us_per_cycle},
+                          {"args", {{"cycles", row.cycles}, {"stall_cycles", row.stall_cycles}}}});
+      }
+      for (int module = 0; module < kModuleCount; ++module) {
+        const ModuleLayerStats& stats = timing.modules[static_cast<size_t>(module)][index];
+        if (stats.busy_cycles == 0) continue;
+        events.push_back({{"name", name}, {"cat", module_name(static_cast<Module>(module))}, {"ph", "X"},
+                          {"pid", pid}, {"tid", module + 1},
+                          {"ts", static_cast<double>(stats.first_cycle) * us_per_cycle},
+                          {"dur", static_cast<double>(stats.last_cycle - stats.first_cycle) * us_per_cycle},
+                          {"args", {{"busy_cycles", stats.busy_cycles}}}});
+      }
+    }
+  }
+  return {{"traceEvents", std::move(events)}, {"displayTimeUnit", "ns"}};
+}
+
+}  // namespace bsnpu::tlm

@@ -1,0 +1,50 @@
+// The Controller's schedule for one inference at k planes: the ordered passes of the MAC array
+// (layer -> pixel tile -> column tile -> row tile -> plane, MSB first) and the weight refills
+// from DRAM they need. Pure data, built before simulation; it depends on the config, the graph
+// and k, never on the images.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "tlm/config.h"
+#include "tlm/workload.h"
+
+namespace bsnpu::tlm {
+
+struct WeightFetch {
+  int layer = 0;
+  uint64_t bits = 0;
+  bool pinned = false;  // kept in the SRAM for the whole layer (reused by every pixel tile)
+};
+
+struct Pass {
+  int layer = 0;
+  int fetch = -1;  // index into Schedule::fetches; -1 when the weights are resident
+  int plane = 1;
+  int rows_used = 0;
+  int cols_used = 0;
+  uint64_t pixels = 0;
+  bool first_plane = false;
+  bool last_plane = false;
+  bool first_row_tile = false;
+  bool finalize = false;  // last pass of a (pixel tile, column tile): post-process its outputs
+  bool layer_begin = false;
+  bool layer_end = false;
+  uint64_t residual_adds = 0, shortcut_rescales = 0, pool_adds = 0;
+  uint64_t operand_read_bits = 0, result_write_bits = 0;
+};
+
+struct Schedule {
+  int k = 8;
+  bool weights_resident = false;  // all 8 planes of every layer fit in the weight SRAM
+  std::vector<Pass> passes;
+  std::vector<WeightFetch> fetches;
+  std::vector<uint64_t> pinned_bits;  // per layer: SRAM bits its pinned plane tiles hold
+  std::vector<uint64_t> live_bits;  // per layer: feature-map bits live while it runs (weighted)
+  uint64_t input_bits = 0;          // the image, loaded from DRAM before the first layer
+};
+
+Schedule build_schedule(const Workload& workload, const NpuConfig& config, int k);
+
+}  // namespace bsnpu::tlm
