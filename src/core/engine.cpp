@@ -94,31 +94,20 @@ void Network::infer(const uint8_t* pixels, Workspace& workspace, int32_t* logits
         const bool shortcut_unsigned = writes_unsigned(ops[shortcut_op]);
         const int32_t* shortcut_signed = workspace.signed_maps[shortcut_op].data();
         const ActivationBuffer& shortcut_unsigned_map = workspace.unsigned_maps[shortcut_op];
-        int64_t mult = 1, shift = 0;
+        int32_t mult = 1, shift = 0;
         if (op.rescale_shortcut) {
           mult = op.requant_at(k_).mult[0];
           shift = op.requant_at(k_).shift[0];
         }
-        const int64_t half = shift > 0 ? int64_t{1} << (shift - 1) : 0;
         ActivationBuffer& out = workspace.unsigned_maps[i];
         const int channels = op.out_channels;
         for (int y = 0; y < op.out_hw; ++y) {
           for (int x = 0; x < op.out_hw; ++x) {
             const size_t pixel = static_cast<size_t>(y * op.out_hw + x) * channels;
-            const uint8_t* shortcut_bytes =
-                shortcut_unsigned ? shortcut_unsigned_map.at(y, x) : nullptr;
-            uint8_t* target = out.at(y, x);
-            for (int c = 0; c < channels; ++c) {
-              int64_t s = shortcut_unsigned ? int64_t{shortcut_bytes[c]}
-                                            : int64_t{shortcut_signed[pixel + c]};
-              s *= mult;
-              // round_shift, branch-free so the loop vectorizes (|s| + half never overflows).
-              const int64_t negative = s < 0;
-              const int64_t magnitude = ((negative ? -s : s) + half) >> shift;
-              s = negative ? -magnitude : magnitude;
-              target[c] =
-                  static_cast<uint8_t>(std::clamp<int64_t>(residual[pixel + c] + s, 0, act_max));
-            }
+            add_forward(residual + pixel,
+                        shortcut_unsigned ? shortcut_unsigned_map.at(y, x) : nullptr,
+                        shortcut_unsigned ? nullptr : shortcut_signed + pixel, channels, mult,
+                        shift, act_max, out.at(y, x));
           }
         }
         break;

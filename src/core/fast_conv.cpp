@@ -192,14 +192,25 @@ void conv_forward(const PreparedConv& conv, const ActivationBuffer& input, Activ
     args.out_pixel_pitch = conv.out_channels;
   }
   if (conv.dot_shift) {
-    window_sums.resize(static_cast<size_t>(args.out_pixels));
-    for (int pixel = 0; pixel < args.out_pixels; ++pixel) {
-      const uint8_t* window = args.input_origin + (pixel / args.out_width) * args.in_row_step +
-                              (pixel % args.out_width) * args.in_col_step;
+    // Window sums from per-pixel channel sums of the whole bordered buffer.
+    const int buffer_width = input.width + 2 * input.border;
+    const int buffer_pixels = (input.height + 2 * input.border) * buffer_width;
+    window_sums.resize(static_cast<size_t>(buffer_pixels + args.out_pixels));
+    int32_t* pixel_sums = window_sums.data() + args.out_pixels;
+    for (int pixel = 0; pixel < buffer_pixels; ++pixel) {
+      const uint8_t* source = input.data.data() + static_cast<size_t>(pixel) * input.channels;
       int32_t sum = 0;
-      for (int t = 0; t < taps; ++t) {
-        const uint8_t* source = window + tap_offsets[t];
-        for (int c = 0; c < input.channels; ++c) sum += source[c];
+      for (int c = 0; c < input.channels; ++c) sum += source[c];
+      pixel_sums[pixel] = sum;
+    }
+    const int origin = input.border - conv.pad;
+    for (int pixel = 0; pixel < args.out_pixels; ++pixel) {
+      const int top = origin + (pixel / args.out_width) * conv.stride;
+      const int left = origin + (pixel % args.out_width) * conv.stride;
+      int32_t sum = 0;
+      for (int ky = 0; ky < conv.kernel; ++ky) {
+        for (int kx = 0; kx < conv.kernel; ++kx)
+          sum += pixel_sums[(top + ky) * buffer_width + left + kx];
       }
       window_sums[static_cast<size_t>(pixel)] = sum;
     }
@@ -209,6 +220,21 @@ void conv_forward(const PreparedConv& conv, const ActivationBuffer& input, Activ
     detail::conv_kernel_avx512(args);
   } else {
     conv_kernel_portable(args);
+  }
+}
+
+void add_forward(const int32_t* residual, const uint8_t* shortcut_u8, const int32_t* shortcut_i32,
+                 int count, int32_t mult, int shift, int64_t high, uint8_t* out) {
+  if (fast_conv_uses_avx512()) {
+    const int64_t half = shift > 0 ? int64_t{1} << (shift - 1) : 0;
+    detail::add_kernel_avx512(
+        {residual, shortcut_u8, shortcut_i32, count, mult, shift, half, high, out});
+    return;
+  }
+  for (int i = 0; i < count; ++i) {
+    const int64_t shortcut = shortcut_u8 ? int64_t{shortcut_u8[i]} : int64_t{shortcut_i32[i]};
+    out[i] = static_cast<uint8_t>(
+        std::clamp<int64_t>(residual[i] + round_shift(shortcut * mult, shift), 0, high));
   }
 }
 

@@ -58,6 +58,11 @@ PreparedConv prepare_conv(const Op& op, int k, int act_bits, int accumulator_bit
 void conv_forward(const PreparedConv& conv, const ActivationBuffer& input, ActivationBuffer* out_u8,
                   int32_t* out_i32, std::vector<int32_t>& window_sums);
 
+// One pixel's channels of a residual add: out = clamp(residual + round_shift(shortcut * mult,
+// shift), 0, high); the shortcut is unsigned bytes or int32 (one of the two pointers set).
+void add_forward(const int32_t* residual, const uint8_t* shortcut_u8, const int32_t* shortcut_i32,
+                 int count, int32_t mult, int shift, int64_t high, uint8_t* out);
+
 // Whether conv_forward uses the AVX-512 VNNI kernel: when the CPU has it, unless the portable
 // loops are forced (tests compare the two).
 bool fast_conv_uses_avx512();

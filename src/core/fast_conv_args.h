@@ -35,7 +35,20 @@ struct ConvKernelArgs {
   int64_t out_pixel_pitch;  // elements between output pixels in a row
 };
 
-// AVX-512 VNNI implementation (fast_conv_avx512.cpp); call only where the CPU has it.
+// One row of a residual add (docs/arithmetic.md, `add`):
+//   out[i] = clamp(residual[i] + round_shift(shortcut[i] * mult, shift), 0, high)
+// with the shortcut either unsigned bytes or int32 (exactly one of the two pointers set).
+struct AddKernelArgs {
+  const int32_t* residual;
+  const uint8_t* shortcut_u8;
+  const int32_t* shortcut_i32;
+  int count;
+  int64_t mult, shift, half, high;
+  uint8_t* out;
+};
+
+// AVX-512 VNNI implementations (fast_conv_avx512.cpp); call only where the CPU has them.
 void conv_kernel_avx512(const ConvKernelArgs& args);
+void add_kernel_avx512(const AddKernelArgs& args);
 
 }  // namespace bsnpu::detail

@@ -120,4 +120,27 @@ void conv_kernel_avx512(const ConvKernelArgs& args) {
   }
 }
 
+void add_kernel_avx512(const AddKernelArgs& a) {
+  const __m512i zero = _mm512_setzero_si512();
+  const __m512i mult = _mm512_set1_epi64(a.mult), half = _mm512_set1_epi64(a.half);
+  const __m512i shift = _mm512_set1_epi64(a.shift), high = _mm512_set1_epi64(a.high);
+  int i = 0;
+  for (; i < a.count; i += 8) {
+    const int lanes = a.count - i < 8 ? a.count - i : 8;
+    const __mmask8 mask = static_cast<__mmask8>((1u << lanes) - 1);
+    const __m512i shortcut =
+        a.shortcut_u8 ? _mm512_cvtepu8_epi64(_mm_maskz_loadu_epi8(mask, a.shortcut_u8 + i))
+                      : _mm512_cvtepi32_epi64(_mm256_maskz_loadu_epi32(mask, a.shortcut_i32 + i));
+    const __m512i product = _mm512_mul_epi32(shortcut, mult);
+    const __mmask8 negative = _mm512_cmplt_epi64_mask(product, zero);
+    const __m512i magnitude =
+        _mm512_srlv_epi64(_mm512_add_epi64(_mm512_abs_epi64(product), half), shift);
+    const __m512i scaled = _mm512_mask_sub_epi64(magnitude, negative, zero, magnitude);
+    const __m512i residual = _mm512_cvtepi32_epi64(_mm256_maskz_loadu_epi32(mask, a.residual + i));
+    const __m512i sum =
+        _mm512_min_epi64(_mm512_max_epi64(_mm512_add_epi64(residual, scaled), zero), high);
+    _mm_mask_storeu_epi8(a.out + i, mask, _mm512_cvtepi64_epi8(sum));
+  }
+}
+
 }  // namespace bsnpu::detail
