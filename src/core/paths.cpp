@@ -66,10 +66,16 @@ std::string data_dir(const std::string& option) {
 }
 
 std::string model_prefix(const std::string& option) {
-  if (!option.empty()) return option;
-  std::string value = from_environment("BSNPU_MODEL");
-  if (!value.empty()) return value;
-  return repo_root() + "/models/resnet18_cifar10";
+  std::string prefix = option.empty() ? from_environment("BSNPU_MODEL") : option;
+  if (prefix.empty()) return repo_root() + "/models/resnet18_cifar10";
+  // Accept the manifest or tensors file name for the prefix.
+  for (const std::string suffix : {".json", ".safetensors"}) {
+    if (prefix.size() > suffix.size() &&
+        prefix.compare(prefix.size() - suffix.size(), suffix.size(), suffix) == 0) {
+      prefix.resize(prefix.size() - suffix.size());
+    }
+  }
+  return prefix;
 }
 
 std::string float_model_path() {

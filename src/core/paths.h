@@ -12,7 +12,8 @@ namespace bsnpu {
 std::string repo_root();
 // --data, else $BSNPU_DATA, else <repo>/../shared/datasets/cifar10/cifar-10-batches-bin.
 std::string data_dir(const std::string& option);
-// --model, else $BSNPU_MODEL, else <repo>/models/resnet18_cifar10 (a prefix: .json/.safetensors).
+// --model, else $BSNPU_MODEL, else <repo>/models/resnet18_cifar10: a prefix for .json and
+// .safetensors (a trailing .json or .safetensors is dropped).
 std::string model_prefix(const std::string& option);
 // <repo>/../shared/models/resnet18_cifar10_float.safetensors, or $BSNPU_FLOAT_MODEL.
 std::string float_model_path();
