@@ -81,8 +81,6 @@ void Controller::run_timing(const Schedule& schedule, std::vector<LayerTiming>& 
   free_weight_bits_ = config_.weight_memory.capacity_bits;
   next_fetch_ = 0;
   fetch_done_.assign(schedule.fetches.size(), 0);
-  if (!schedule.weights_resident) issue_fetches(schedule, 0);
-
   uint64_t layer_ready = 0;  // the previous layer's outputs are complete
   if (schedule.input_bits > 0) {
     NpuPayload input;
@@ -93,6 +91,8 @@ void Controller::run_timing(const Schedule& schedule, std::vector<LayerTiming>& 
     layer_ready = input.done_cycle;
     layers[0].end_cycle = layers[0].cycles = layers[0].stall_cycles = layer_ready;
   }
+  // Weight refills queue on the DRAM channel behind the image.
+  if (!schedule.weights_resident) issue_fetches(schedule, 0);
 
   const uint64_t drain = static_cast<uint64_t>(config_.mac_array.pipeline_cycles +
                                                config_.accumulator.pipeline_cycles +

@@ -1,0 +1,153 @@
+// Config and energy-table parsing: the shipped files load, every error is one line naming the
+// file and the field, unknown keys are rejected; the energy scaling rules.
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <nlohmann/json.hpp>
+
+#include "core/error.h"
+#include "tlm/config.h"
+
+namespace bsnpu::tlm {
+namespace {
+
+const std::string kConfigs = BSNPU_SOURCE_DIR "/configs/";
+
+std::string error_of(const std::function<void()>& action) {
+  try {
+    action();
+  } catch (const Error& error) {
+    return error.what();
+  }
+  return "(no error)";
+}
+
+nlohmann::json default_json() { return nlohmann::json::parse(read_text_file(kConfigs + "default.json")); }
+
+std::string config_error(const nlohmann::json& document) {
+  return error_of([&] { NpuConfig::parse(document.dump(), "configs/x.json"); });
+}
+
+TEST(Config, ShippedConfigsLoad) {
+  for (const char* name : {"default.json", "edge.json", "large.json"}) {
+    const NpuConfig config = NpuConfig::load(kConfigs + name);
+    EXPECT_FALSE(config.name.empty());
+    EXPECT_NO_THROW(EnergyTable::load(config.energy_table_path())) << name;
+  }
+}
+
+TEST(Config, DefaultValues) {
+  const NpuConfig config = NpuConfig::load(kConfigs + "default.json");
+  EXPECT_EQ(config.mac_array.rows, 64);
+  EXPECT_EQ(config.weight_memory.capacity_bits, 512u * 8192);
+  EXPECT_DOUBLE_EQ(config.dram.bandwidth.bits_per_cycle, 256.0);  // 16 GB/s at 500 MHz
+  EXPECT_EQ(config.dram.latency_cycles, 50);
+  EXPECT_DOUBLE_EQ(config.weight_memory.port.bits_per_cycle, 512.0);
+}
+
+TEST(Config, MissingFieldsTakeTheirDefaults) {
+  const NpuConfig config = NpuConfig::parse(R"({"format": "bsnpu-config", "version": 1, "name": "m"})", "m.json");
+  EXPECT_EQ(config.mac_array.cols, 64);
+  EXPECT_EQ(config.accumulator.depth, 256);
+  EXPECT_EQ(config.activation_buffer.capacity_bits, 256u * 8192);
+  EXPECT_EQ(config.energy_table_path(), "energy/45nm_horowitz.json");
+}
+
+TEST(Config, Unlimited) {
+  nlohmann::json document = default_json();
+  document["dram"]["bandwidth_gbytes_per_s"] = "unlimited";
+  document["weight_memory"]["port_bits"] = "unlimited";
+  const NpuConfig config = NpuConfig::parse(document.dump(), "u.json");
+  EXPECT_TRUE(config.dram.bandwidth.unlimited);
+  EXPECT_TRUE(config.weight_memory.port.unlimited);
+  EXPECT_EQ(config.dram.bandwidth.cycles(1 << 30), 0u);
+}
+
+TEST(Config, OneLineErrorsNameFileAndField) {
+  nlohmann::json document = default_json();
+  document["mac_array"]["rows"] = 0;
+  EXPECT_EQ(config_error(document), "configs/x.json: mac_array.rows: must be a positive integer");
+  document = default_json();
+  document["mac_array"]["rows"] = 2.5;
+  EXPECT_EQ(config_error(document), "configs/x.json: mac_array.rows: must be a positive integer");
+  document = default_json();
+  document["clock_mhz"] = -1;
+  EXPECT_EQ(config_error(document), "configs/x.json: clock_mhz: must be a positive number");
+  document = default_json();
+  document["dram"]["bandwidth_gbytes_per_s"] = "fast";
+  EXPECT_EQ(config_error(document),
+            "configs/x.json: dram.bandwidth_gbytes_per_s: must be a positive number or \"unlimited\"");
+  document = default_json();
+  document["accumulator"]["bits"] = 8;
+  EXPECT_EQ(config_error(document), "configs/x.json: accumulator.bits: must be an integer in 16..48");
+  document = default_json();
+  document["weight_memory"]["capacity_kib"] = 1;  // 8192 bits < two 128 x 128 plane tiles
+  document["mac_array"]["cols"] = 128;
+  EXPECT_NE(config_error(document).find("configs/x.json: weight_memory.capacity_kib: must hold two plane tiles"),
+            std::string::npos);
+  document = default_json();
+  document["name"] = 3;
+  EXPECT_EQ(config_error(document), "configs/x.json: name: must be a string");
+  document = default_json();
+  document["mac_array"] = 3;
+  EXPECT_EQ(config_error(document), "configs/x.json: mac_array: must be an object");
+}
+
+TEST(Config, UnknownKeysAreRejected) {
+  nlohmann::json document = default_json();
+  document["frequency"] = 1;
+  EXPECT_EQ(config_error(document), "configs/x.json: frequency: unknown key");
+  document = default_json();
+  document["dram"]["channels"] = 2;
+  EXPECT_EQ(config_error(document), "configs/x.json: dram.channels: unknown key");
+}
+
+TEST(Config, FormatAndVersionAreChecked) {
+  nlohmann::json document = default_json();
+  document["version"] = 2;
+  EXPECT_EQ(config_error(document), "configs/x.json: version: must be 1");
+  document.erase("format");
+  EXPECT_EQ(config_error(document), "configs/x.json: format: missing (expected \"bsnpu-config\")");
+}
+
+TEST(Config, MalformedJsonAndMissingFiles) {
+  EXPECT_EQ(error_of([] { NpuConfig::parse("{\"format\": ", "configs/x.json"); }).rfind("configs/x.json: invalid JSON:", 0), 0u);
+  EXPECT_EQ(error_of([] { NpuConfig::load("/nonexistent/c.json"); }), "/nonexistent/c.json: cannot open file");
+  EXPECT_EQ(error_of([] { NpuConfig::parse("[1]", "configs/x.json"); }), "configs/x.json: (top level): must be an object");
+}
+
+TEST(EnergyTable, ScalingRules) {
+  const EnergyTable table = EnergyTable::load(kConfigs + "energy/45nm_horowitz.json");
+  EXPECT_NEAR(table.add_pj(8), 0.03, 1e-12);
+  EXPECT_NEAR(table.add_pj(32), 0.1, 1e-12);
+  EXPECT_NEAR(table.add_pj(20), 0.065, 1e-12);  // linear in bits
+  EXPECT_NEAR(table.mult_pj(32), 3.1, 1e-12);
+  EXPECT_NEAR(table.mult_pj(16), 3.1 / 4, 1e-12);  // quadratic in bits
+  EXPECT_NEAR(table.sram_read_pj_per_bit(4096), 10.0 / 64, 1e-12);    // clamped below 8 KB
+  EXPECT_NEAR(table.sram_read_pj_per_bit(16384), 15.0 / 64, 1e-12);   // log-interpolated
+  EXPECT_NEAR(table.sram_read_pj_per_bit(1048576), 100.0 / 64, 1e-12);
+  EXPECT_NEAR(table.sram_read_pj_per_bit(2097152), 116.0 / 64, 1e-12);  // last slope above 1 MB
+  EXPECT_FALSE(table.provenance.empty());
+  EXPECT_FALSE(table.scaling_rules.empty());
+}
+
+TEST(EnergyTable, ErrorsNameFileAndField) {
+  nlohmann::json document = nlohmann::json::parse(read_text_file(kConfigs + "energy/45nm_horowitz.json"));
+  document["int_add"] = nlohmann::json::array({{{"bits", 8}, {"pj", 0.03}}});
+  EXPECT_NE(error_of([&] { EnergyTable::parse(document.dump(), "e.json"); }).find("e.json: int_add: must be an array of at least 2"),
+            std::string::npos);
+  document = nlohmann::json::parse(read_text_file(kConfigs + "energy/45nm_horowitz.json"));
+  document["leakage"]["pe_uw"] = -1;
+  EXPECT_EQ(error_of([&] { EnergyTable::parse(document.dump(), "e.json"); }),
+            "e.json: leakage.pe_uw: must be a non-negative number");
+  document["leakage"]["pe_uw"] = 0;
+  document["sram_read_64b"][1]["capacity_bytes"] = 1;
+  EXPECT_EQ(error_of([&] { EnergyTable::parse(document.dump(), "e.json"); }),
+            "e.json: sram_read_64b: points must be sorted by strictly increasing capacity_bytes");
+  document = nlohmann::json::parse(read_text_file(kConfigs + "energy/45nm_horowitz.json"));
+  document["color"] = "green";
+  EXPECT_EQ(error_of([&] { EnergyTable::parse(document.dump(), "e.json"); }), "e.json: color: unknown key");
+}
+
+}  // namespace
+}  // namespace bsnpu::tlm

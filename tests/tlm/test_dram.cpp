@@ -1,0 +1,63 @@
+// Dram: bandwidth-serial channel, overlapped latency, per-layer bit counts, bad requests.
+#include "bench.h"
+#include "tlm/dram.h"
+
+namespace bsnpu::tlm::testing {
+namespace {
+
+struct DramBench {
+  DramConfig config;
+  Initiator weights{"weights"}, activations{"activations"};
+  Dram dram;
+  DramBench() : config(make_config()), dram("dram", config, test_timebase()) {
+    weights.socket.bind(dram.weight_port);
+    activations.socket.bind(dram.activation_port);
+    elaborate();
+  }
+  static DramConfig make_config() {
+    DramConfig config;
+    config.bandwidth.bits_per_cycle = 256;
+    config.latency_cycles = 50;
+    return config;
+  }
+};
+
+DramBench& bench() {
+  static DramBench instance;
+  instance.dram.reset(2);
+  return instance;
+}
+
+TEST(Dram, TransferTakesBitsOverBandwidthPlusLatency) {
+  DramBench& b = bench();
+  EXPECT_EQ(b.weights.send(request(Command::DramRead, 4096, 10)).done_cycle, 10u + 16 + 50);
+}
+
+TEST(Dram, BackToBackRequestsShareTheChannelAndOverlapLatency) {
+  DramBench& b = bench();
+  EXPECT_EQ(b.weights.send(request(Command::DramRead, 4096, 0)).done_cycle, 66u);
+  // Both ports share one channel: the second waits for the first transfer, not its latency.
+  EXPECT_EQ(b.activations.send(request(Command::DramWrite, 256, 0, 1)).done_cycle, 16u + 1 + 50);
+  EXPECT_EQ(count(b.dram.stats, Action::DramReadBits, 0), 4096u);
+  EXPECT_EQ(count(b.dram.stats, Action::DramWriteBits, 1), 256u);
+  EXPECT_EQ(b.dram.stats.layers()[0].busy_cycles, 16u);
+}
+
+TEST(Dram, PartialWordsRoundUpToWholeCycles) {
+  DramBench& b = bench();
+  EXPECT_EQ(b.weights.send(request(Command::DramRead, 257, 0)).done_cycle, 2u + 50);
+}
+
+TEST(Dram, ResetClearsTheChannel) {
+  DramBench& b = bench();
+  b.weights.send(request(Command::DramRead, 1 << 20, 0));
+  b.dram.reset(1);
+  EXPECT_EQ(b.weights.send(request(Command::DramRead, 256, 0)).done_cycle, 51u);
+}
+
+TEST(Dram, TransactionWithoutExtensionIsAnError) {
+  EXPECT_EQ(bench().weights.status(nullptr), ::tlm::TLM_GENERIC_ERROR_RESPONSE);
+}
+
+}  // namespace
+}  // namespace bsnpu::tlm::testing

@@ -1,0 +1,166 @@
+// The whole NPU (Controller driving every module) on the real ResNet-18: the invariants of the
+// timing and energy model, determinism, and the functional datapath against the core.
+#include <cmath>
+#include <memory>
+
+#include "bench.h"
+#include "core/cifar.h"
+#include "core/engine.h"
+#include "core/kernels.h"
+#include "core/model.h"
+#include "core/paths.h"
+#include "tlm/energy.h"
+#include "tlm/npu.h"
+#include "tlm/report.h"
+
+namespace bsnpu::tlm::testing {
+namespace {
+
+const std::string kConfigs = BSNPU_SOURCE_DIR "/configs/";
+
+// Default geometry with unlimited bandwidth everywhere and no pipeline latencies.
+const char* kUnlimited = R"({"format": "bsnpu-config", "version": 1, "name": "unlimited",
+  "energy_table": "energy/45nm_horowitz.json",
+  "mac_array": {"rows": 64, "cols": 64, "pipeline_cycles": 0},
+  "accumulator": {"bits": 32, "depth": 256, "postproc_lanes": 64, "pipeline_cycles": 0},
+  "weight_memory": {"capacity_kib": 512, "banks": 8, "port_bits": "unlimited", "latency_cycles": 0},
+  "activation_buffer": {"capacity_kib": 4096, "banks": 8, "port_bits": "unlimited", "latency_cycles": 0},
+  "dram": {"bandwidth_gbytes_per_s": "unlimited", "latency_ns": 0}})";
+
+struct NpuBench {
+  Model model = Model::load(model_prefix(""));
+  Workload workload = Workload::from_model(model);
+  NpuConfig default_config = NpuConfig::load(kConfigs + "default.json");
+  NpuConfig unlimited_config = NpuConfig::parse(kUnlimited, kConfigs + "unlimited.json");
+  EnergyTable table = EnergyTable::load(default_config.energy_table_path());
+  EnergyModel energy{table, default_config, workload.act_bits};
+  Npu default_npu{"default_npu", default_config, workload};
+  Npu unlimited_npu{"unlimited_npu", unlimited_config, workload};
+  std::vector<BitsResult> sweep;  // default config, k = 1..8
+
+  NpuBench() {
+    elaborate();
+    for (int k = 1; k <= 8; ++k) sweep.push_back(BitsResult{default_npu.simulate_timing(k), 0, 0});
+  }
+  ReportContext context() const {
+    ReportContext context;
+    context.config = &default_config;
+    context.energy = &energy;
+    context.workload = &workload;
+    context.model_manifest = "resnet18_cifar10.json";
+    return context;
+  }
+};
+
+NpuBench& bench() {
+  static NpuBench instance;
+  return instance;
+}
+
+TEST(Npu, CyclesAndEnergyRiseStrictlyWithK) {
+  NpuBench& b = bench();
+  for (int k = 2; k <= 8; ++k) {
+    const nlohmann::ordered_json lower = bits_report(b.context(), b.sweep[static_cast<size_t>(k - 2)]);
+    const nlohmann::ordered_json higher = bits_report(b.context(), b.sweep[static_cast<size_t>(k - 1)]);
+    EXPECT_LT(lower["cycles"].get<uint64_t>(), higher["cycles"].get<uint64_t>()) << "k=" << k;
+    EXPECT_LT(lower["energy_j"].get<double>(), higher["energy_j"].get<double>()) << "k=" << k;
+  }
+}
+
+TEST(Npu, CyclesScaleAsKOverEightOnTheDefaultConfig) {
+  NpuBench& b = bench();
+  const double full = static_cast<double>(b.sweep[7].timing.cycles);
+  for (int k = 1; k <= 8; ++k) {
+    const double ratio = static_cast<double>(b.sweep[static_cast<size_t>(k - 1)].timing.cycles) / full;
+    EXPECT_NEAR(ratio / (k / 8.0), 1.0, 0.10) << "k=" << k;
+  }
+}
+
+TEST(Npu, WeightBitsReadAreKEighthsOfThoseAtEight) {
+  NpuBench& b = bench();
+  const nlohmann::ordered_json full = bits_report(b.context(), b.sweep[7]);
+  for (int k = 1; k <= 8; ++k) {
+    const nlohmann::ordered_json row = bits_report(b.context(), b.sweep[static_cast<size_t>(k - 1)]);
+    EXPECT_EQ(row["weight_bits_read"].get<uint64_t>() * 8, full["weight_bits_read"].get<uint64_t>() * k)
+        << "k=" << k;
+  }
+}
+
+TEST(Npu, PerLayerRowsAndBreakdownSumToTotals) {
+  NpuBench& b = bench();
+  for (const BitsResult& result : b.sweep) {
+    const nlohmann::ordered_json row = bits_report(b.context(), result);
+    uint64_t cycles = 0, stalls = 0, weight_bits = 0;
+    double energy = 0;
+    for (const auto& layer : row["layers"]) {
+      cycles += layer["cycles"].get<uint64_t>();
+      stalls += layer["stall_cycles"].get<uint64_t>();
+      weight_bits += layer["weight_bits_read"].get<uint64_t>();
+      energy += layer["energy_j"].get<double>();
+      double modules = 0;
+      for (const auto& item : layer["energy_breakdown_j"].items()) modules += item.value().get<double>();
+      EXPECT_NEAR(modules, layer["energy_j"].get<double>(), 1e-12 * std::max(1.0, modules));
+    }
+    EXPECT_EQ(cycles, row["cycles"].get<uint64_t>());
+    EXPECT_EQ(stalls, row["stall_cycles"].get<uint64_t>());
+    EXPECT_EQ(weight_bits, row["weight_bits_read"].get<uint64_t>());
+    const double total = row["energy_j"].get<double>();
+    EXPECT_NEAR(energy, total, 1e-9 * total);
+    double modules = 0;
+    for (const auto& item : row["energy_breakdown_j"].items()) modules += item.value().get<double>();
+    EXPECT_NEAR(modules, total, 1e-12 * total);
+  }
+}
+
+TEST(Npu, PeWorkMatchesTheCoreKernelCounts) {
+  // The plane-serial kernel counts one +-x per weight bit per output; so must the MAC array.
+  NpuBench& b = bench();
+  uint64_t pe_addsub = 0;
+  for (const ModuleLayerStats& layer : b.sweep[2].timing.modules[static_cast<int>(Module::MacArray)]) {
+    pe_addsub += layer.actions[static_cast<int>(Action::PeAddSub)];
+  }
+  EXPECT_EQ(pe_addsub, b.workload.total_macs() * 3);
+}
+
+TEST(Npu, UnlimitedBandwidthReproducesTheAnalyticIdeal) {
+  NpuBench& b = bench();
+  for (int k : {1, 4, 8}) {
+    const TimingResult timing = b.unlimited_npu.simulate_timing(k);
+    EXPECT_EQ(timing.cycles, b.workload.ideal_cycles(k, 64, 64)) << "k=" << k;
+  }
+}
+
+TEST(Npu, RepeatedSimulationsGiveIdenticalReports) {
+  NpuBench& b = bench();
+  const BitsResult again{b.default_npu.simulate_timing(3), 0, 0};
+  EXPECT_EQ(build_report(b.context(), {again}).dump(), build_report(b.context(), {b.sweep[2]}).dump());
+  EXPECT_EQ(build_trace(b.context(), {again}).dump(), build_trace(b.context(), {b.sweep[2]}).dump());
+}
+
+TEST(Npu, PredictionsEqualTheCoreReferenceOpByOp) {
+  NpuBench& b = bench();
+  const CifarSet images = load_cifar_test(data_dir(""), 12);
+  for (int k : {1, 8}) {
+    const Network network(b.model, k);
+    const std::vector<int> predictions =
+        b.default_npu.classify(network, images.pixels.data(), images.size(), 2);
+    ASSERT_EQ(predictions.size(), images.size());
+    for (size_t i = 0; i < images.size(); ++i) {
+      // The op-by-op walk of the core kernels, independent of the fast engine.
+      const std::vector<Op>& ops = b.model.ops();
+      std::vector<Tensor> maps(ops.size());
+      maps[0] = input_codes(images.image(i), b.model.act_bits());
+      for (size_t op = 1; op < ops.size(); ++op) {
+        std::vector<const Tensor*> inputs;
+        for (int input : ops[op].inputs) inputs.push_back(&maps[static_cast<size_t>(input)]);
+        maps[op] = run_op(b.model, ops[op], inputs, k, MacKernel::Fast);
+      }
+      const Tensor& logits = maps.back();
+      EXPECT_EQ(predictions[i], std::max_element(logits.begin(), logits.end()) - logits.begin())
+          << "image " << i << " k=" << k;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace bsnpu::tlm::testing

@@ -1,0 +1,66 @@
+// WeightMemory: refills go through DRAM and the write port; reads occupy the read port.
+#include "bench.h"
+#include "tlm/weight_memory.h"
+
+namespace bsnpu::tlm::testing {
+namespace {
+
+struct WeightMemoryBench {
+  MemoryConfig config;
+  Initiator controller{"controller"};
+  Recorder dram{"dram"};
+  WeightMemory memory;
+  WeightMemoryBench() : config(make_config()), memory("weight_memory", config, test_timebase()) {
+    controller.socket.bind(memory.target);
+    memory.dram_port.bind(dram.socket);
+    dram.latency = 100;
+    elaborate();
+  }
+  static MemoryConfig make_config() {
+    MemoryConfig config;
+    config.capacity_bits = 8 * 8192;
+    config.banks = 8;
+    config.port_bits = 64;
+    config.port.bits_per_cycle = 512;
+    config.latency_cycles = 2;
+    return config;
+  }
+};
+
+WeightMemoryBench& bench() {
+  static WeightMemoryBench instance;
+  instance.memory.reset(1);
+  instance.dram.seen.clear();
+  return instance;
+}
+
+TEST(WeightMemory, ReadTakesPortCyclesPlusLatency) {
+  WeightMemoryBench& b = bench();
+  EXPECT_EQ(b.controller.send(request(Command::WeightRead, 4096, 5)).done_cycle, 5u + 8 + 2);
+  EXPECT_EQ(count(b.memory.stats, Action::WeightSramReadBits), 4096u);
+  EXPECT_TRUE(b.dram.seen.empty());
+}
+
+TEST(WeightMemory, ReadsQueueOnTheReadPort) {
+  WeightMemoryBench& b = bench();
+  b.controller.send(request(Command::WeightRead, 4096, 0));
+  EXPECT_EQ(b.controller.send(request(Command::WeightRead, 4096, 0)).done_cycle, 16u + 2);
+}
+
+TEST(WeightMemory, FillReadsDramAndWritesTheSram) {
+  WeightMemoryBench& b = bench();
+  const NpuPayload fill = b.controller.send(request(Command::WeightFill, 4096, 3));
+  ASSERT_EQ(b.dram.seen.size(), 1u);
+  EXPECT_EQ(b.dram.seen[0].command, Command::DramRead);
+  EXPECT_EQ(b.dram.seen[0].bits, 4096u);
+  EXPECT_EQ(fill.done_cycle, 103u);
+  EXPECT_EQ(count(b.memory.stats, Action::WeightSramWriteBits), 4096u);
+}
+
+TEST(WeightMemory, UnknownCommandIsRejected) {
+  NpuPayload payload = request(Command::Compute, 1, 0);
+  EXPECT_EQ(bench().controller.status(&payload), ::tlm::TLM_COMMAND_ERROR_RESPONSE);
+}
+
+}  // namespace
+}  // namespace bsnpu::tlm::testing
