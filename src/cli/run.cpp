@@ -123,7 +123,8 @@ int run(int argc, char** argv) {
     const auto functional_start = Clock::now();
     timing_seconds += std::chrono::duration<double>(functional_start - timing_start).count();
     const Network network(model, k);
-    const std::vector<int> predictions = npu.classify(network, images.pixels.data(), images.size(), threads);
+    const std::vector<int> predictions =
+        npu.classify(network, images.pixels.data(), images.size(), threads);
     for (size_t i = 0; i < images.size(); ++i) result.correct += predictions[i] == images.labels[i];
     functional_seconds += std::chrono::duration<double>(Clock::now() - functional_start).count();
     result.images = images.size();

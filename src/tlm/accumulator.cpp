@@ -2,7 +2,6 @@
 
 #include <algorithm>
 
-
 namespace bsnpu::tlm {
 
 Accumulator::Accumulator(sc_core::sc_module_name name, const AccumulatorConfig& config,
@@ -70,7 +69,8 @@ void Accumulator::b_transport(::tlm::tlm_generic_payload& transaction, sc_core::
     }
     payload->done_cycle = payload->start_cycle + payload->pixels;
     layer.record(payload->start_cycle, payload->done_cycle);
-    if (payload->finalize) payload->done_cycle = std::max(payload->done_cycle, post_process(*payload, layer));
+    if (payload->finalize)
+      payload->done_cycle = std::max(payload->done_cycle, post_process(*payload, layer));
   } else {
     transaction.set_response_status(::tlm::TLM_COMMAND_ERROR_RESPONSE);
     return;

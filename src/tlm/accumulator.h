@@ -4,9 +4,10 @@
 // average pool. postproc_lanes outputs per cycle, overlapping the array's next pass.
 #pragma once
 
-#include <systemc>
 #include <tlm_utils/simple_initiator_socket.h>
 #include <tlm_utils/simple_target_socket.h>
+
+#include <systemc>
 
 #include "tlm/config.h"
 #include "tlm/payload.h"
@@ -15,9 +16,9 @@ namespace bsnpu::tlm {
 
 class Accumulator : public sc_core::sc_module {
  public:
-  tlm_utils::simple_target_socket<Accumulator> array_port;            // from MacArray
-  tlm_utils::simple_target_socket<Accumulator> control_port;          // from Controller
-  tlm_utils::simple_initiator_socket<Accumulator> activation_port;    // to ActivationBuffer
+  tlm_utils::simple_target_socket<Accumulator> array_port;          // from MacArray
+  tlm_utils::simple_target_socket<Accumulator> control_port;        // from Controller
+  tlm_utils::simple_initiator_socket<Accumulator> activation_port;  // to ActivationBuffer
 
   Accumulator(sc_core::sc_module_name name, const AccumulatorConfig& config,
               const Timebase& timebase);

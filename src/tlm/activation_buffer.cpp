@@ -40,7 +40,8 @@ uint64_t ActivationBuffer::write(ModuleLayerStats& layer, uint64_t start, uint64
   return write_port_free_;
 }
 
-uint64_t ActivationBuffer::dram(NpuPayload& payload, Command command, uint64_t start, uint64_t bits) {
+uint64_t ActivationBuffer::dram(NpuPayload& payload, Command command, uint64_t start,
+                                uint64_t bits) {
   NpuPayload request = payload;
   request.command = command;
   request.start_cycle = start;
@@ -49,7 +50,8 @@ uint64_t ActivationBuffer::dram(NpuPayload& payload, Command command, uint64_t s
   return request.done_cycle;
 }
 
-void ActivationBuffer::b_transport(::tlm::tlm_generic_payload& transaction, sc_core::sc_time& delay) {
+void ActivationBuffer::b_transport(::tlm::tlm_generic_payload& transaction,
+                                   sc_core::sc_time& delay) {
   NpuPayload* payload = payload_of(transaction);
   if (!payload) return;
   ModuleLayerStats& layer = stats.layer(payload->layer);

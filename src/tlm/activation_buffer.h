@@ -4,9 +4,10 @@
 // layer's live feature maps exceed the capacity, the excess spills to DRAM and comes back.
 #pragma once
 
-#include <systemc>
 #include <tlm_utils/simple_initiator_socket.h>
 #include <tlm_utils/simple_target_socket.h>
+
+#include <systemc>
 
 #include "tlm/config.h"
 #include "tlm/payload.h"

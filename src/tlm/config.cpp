@@ -26,7 +26,9 @@ class FieldReader {
   [[noreturn]] void fail(const std::string& field, const std::string& why) const {
     throw Error(file_ + ": " + field + ": " + why);
   }
-  std::string field(const std::string& key) const { return path_.empty() ? key : path_ + "." + key; }
+  std::string field(const std::string& key) const {
+    return path_.empty() ? key : path_ + "." + key;
+  }
 
   const json* find(const std::string& key) {
     seen_.insert(key);
@@ -39,8 +41,8 @@ class FieldReader {
     if (!value) return fallback;
     if (!value->is_number_integer() || value->get<int64_t>() < min_value ||
         value->get<int64_t>() > (int64_t{1} << 30)) {
-      fail(field(key), min_value == 0 ? "must be a non-negative integer"
-                                      : "must be a positive integer");
+      fail(field(key),
+           min_value == 0 ? "must be a non-negative integer" : "must be a positive integer");
     }
     return static_cast<int>(value->get<int64_t>());
   }
@@ -57,8 +59,8 @@ class FieldReader {
   double positive_number(const std::string& key, double fallback, bool allow_zero = false) {
     const json* value = find(key);
     if (!value) return fallback;
-    if (!value->is_number() || !std::isfinite(value->get<double>()) ||
-        value->get<double>() < 0 || (!allow_zero && value->get<double>() == 0)) {
+    if (!value->is_number() || !std::isfinite(value->get<double>()) || value->get<double>() < 0 ||
+        (!allow_zero && value->get<double>() == 0)) {
       fail(field(key), allow_zero ? "must be a non-negative number" : "must be a positive number");
     }
     return value->get<double>();
@@ -67,7 +69,8 @@ class FieldReader {
   double positive_number_or_unlimited(const std::string& key, double fallback) {
     const json* value = find(key);
     if (value && value->is_string() && value->get<std::string>() == "unlimited") return -1;
-    if (value && !value->is_number()) fail(field(key), "must be a positive number or \"unlimited\"");
+    if (value && !value->is_number())
+      fail(field(key), "must be a positive number or \"unlimited\"");
     seen_.erase(key);
     return positive_number(key, fallback);
   }
@@ -88,7 +91,8 @@ class FieldReader {
   std::vector<std::string> strings(const std::string& key) {
     const json* value = find(key);
     if (!value) fail(field(key), "missing");
-    if (!value->is_array() || value->empty()) fail(field(key), "must be a non-empty array of strings");
+    if (!value->is_array() || value->empty())
+      fail(field(key), "must be a non-empty array of strings");
     std::vector<std::string> out;
     for (const json& item : *value) {
       if (!item.is_string()) fail(field(key), "must be a non-empty array of strings");
@@ -159,7 +163,8 @@ std::vector<EnergyPoint> parse_points(FieldReader& reader, const std::string& ke
   }
   std::vector<EnergyPoint> points;
   for (size_t i = 0; i < value->size(); ++i) {
-    FieldReader point((*value)[i], reader.file(), reader.field(key) + "[" + std::to_string(i) + "]");
+    FieldReader point((*value)[i], reader.file(),
+                      reader.field(key) + "[" + std::to_string(i) + "]");
     EnergyPoint p;
     p.x = point.positive_number(x_name, 0);
     p.pj = point.positive_number("pj", 0);
@@ -251,13 +256,14 @@ NpuConfig NpuConfig::parse(const std::string& json_text, const std::string& file
   config.activation_buffer = parse_memory(top.object("activation_buffer"), activation_defaults);
 
   FieldReader dram = top.object("dram");
-  config.dram.bandwidth_gbytes_per_s =
-      dram.positive_number_or_unlimited("bandwidth_gbytes_per_s", config.dram.bandwidth_gbytes_per_s);
+  config.dram.bandwidth_gbytes_per_s = dram.positive_number_or_unlimited(
+      "bandwidth_gbytes_per_s", config.dram.bandwidth_gbytes_per_s);
   config.dram.latency_ns = dram.positive_number("latency_ns", config.dram.latency_ns, true);
   dram.finish();
   config.dram.bandwidth.unlimited = config.dram.bandwidth_gbytes_per_s < 0;
   config.dram.bandwidth.bits_per_cycle =
-      config.dram.bandwidth.unlimited ? 0 : config.dram.bandwidth_gbytes_per_s * 8e3 / config.clock_mhz;
+      config.dram.bandwidth.unlimited ? 0
+                                      : config.dram.bandwidth_gbytes_per_s * 8e3 / config.clock_mhz;
   config.dram.latency_cycles =
       static_cast<int>(std::ceil(config.dram.latency_ns * config.clock_mhz / 1e3 - 1e-9));
   top.finish();
@@ -295,7 +301,8 @@ EnergyTable EnergyTable::parse(const std::string& json_text, const std::string& 
   FieldReader leakage = top.required_object("leakage");
   table.sram_leakage_uw_per_kib = leakage.positive_number("sram_uw_per_kib", 0, true);
   table.pe_leakage_uw = leakage.positive_number("pe_uw", 0, true);
-  table.accumulator_leakage_uw_per_lane = leakage.positive_number("accumulator_uw_per_lane", 0, true);
+  table.accumulator_leakage_uw_per_lane =
+      leakage.positive_number("accumulator_uw_per_lane", 0, true);
   leakage.string("note", "");
   leakage.finish();
   top.finish();

@@ -18,37 +18,37 @@ struct Bandwidth {
 };
 
 struct MacArrayConfig {
-  int rows = 64;             // PEs along the reduction (Cin x kh x kw)
-  int cols = 64;             // PEs along output channels
-  int pipeline_cycles = 8;   // adder-tree and register stages, drained once per layer
+  int rows = 64;            // PEs along the reduction (Cin x kh x kw)
+  int cols = 64;            // PEs along output channels
+  int pipeline_cycles = 8;  // adder-tree and register stages, drained once per layer
 };
 
 struct AccumulatorConfig {
-  int bits = 32;             // signed accumulator width
-  int depth = 256;           // partial-sum entries per column: output pixels per pixel tile
-  int postproc_lanes = 64;   // outputs post-processed per cycle
-  int pipeline_cycles = 4;   // post-processing latency, drained once per layer
+  int bits = 32;            // signed accumulator width
+  int depth = 256;          // partial-sum entries per column: output pixels per pixel tile
+  int postproc_lanes = 64;  // outputs post-processed per cycle
+  int pipeline_cycles = 4;  // post-processing latency, drained once per layer
 };
 
 struct MemoryConfig {
   uint64_t capacity_bits = 0;
   int banks = 1;
-  int port_bits = 64;        // per bank and per cycle; "unlimited" sets port.unlimited
+  int port_bits = 64;  // per bank and per cycle; "unlimited" sets port.unlimited
   int latency_cycles = 1;
-  Bandwidth port;            // banks x port_bits per cycle (read and write ports each)
+  Bandwidth port;  // banks x port_bits per cycle (read and write ports each)
   uint64_t bank_bytes() const { return capacity_bits / 8 / static_cast<uint64_t>(banks); }
 };
 
 struct DramConfig {
   double bandwidth_gbytes_per_s = 16;  // "unlimited" sets bandwidth.unlimited
   double latency_ns = 100;
-  Bandwidth bandwidth;                  // derived: bits per cycle at the clock
-  int latency_cycles = 0;               // derived: ceil(latency_ns * clock)
+  Bandwidth bandwidth;     // derived: bits per cycle at the clock
+  int latency_cycles = 0;  // derived: ceil(latency_ns * clock)
 };
 
 struct NpuConfig {
-  std::string file;          // as given; used in error messages only
-  std::string source_text;   // the file's bytes, echoed (and hashed) in reports
+  std::string file;         // as given; used in error messages only
+  std::string source_text;  // the file's bytes, echoed (and hashed) in reports
   std::string name;
   std::string description;
   double clock_mhz = 500;
@@ -81,10 +81,10 @@ struct EnergyTable {
   std::string name;
   std::vector<std::string> provenance;
   std::vector<std::string> scaling_rules;
-  std::vector<EnergyPoint> int_add;          // x = bits
-  EnergyPoint int_mult;                      // x = bits; quadratic in bits
-  std::vector<EnergyPoint> sram_read_64b;    // x = bank capacity in bytes; pJ per 64-bit read
-  double sram_write_factor = 1.0;            // write energy / read energy
+  std::vector<EnergyPoint> int_add;        // x = bits
+  EnergyPoint int_mult;                    // x = bits; quadratic in bits
+  std::vector<EnergyPoint> sram_read_64b;  // x = bank capacity in bytes; pJ per 64-bit read
+  double sram_write_factor = 1.0;          // write energy / read energy
   double register_pj_per_bit = 0.009;
   double dram_pj_per_bit = 20.3;
   double sram_leakage_uw_per_kib = 0;

@@ -61,7 +61,8 @@ void Controller::advance_to(uint64_t cycle) {
 // Refills run ahead in consumption order while the SRAM has room: `when` is the moment room
 // appeared (the job start, a plane tile moving into the array, or a layer's end).
 void Controller::issue_fetches(const Schedule& schedule, uint64_t when) {
-  while (next_fetch_ < schedule.fetches.size() && schedule.fetches[next_fetch_].bits <= free_weight_bits_) {
+  while (next_fetch_ < schedule.fetches.size() &&
+         schedule.fetches[next_fetch_].bits <= free_weight_bits_) {
     const WeightFetch& fetch = schedule.fetches[next_fetch_];
     free_weight_bits_ -= fetch.bits;
     NpuPayload refill;
@@ -120,7 +121,8 @@ void Controller::run_timing(const Schedule& schedule, std::vector<LayerTiming>& 
       }
       weights_ready = fetch_done_[static_cast<size_t>(pass.fetch)];
     }
-    const uint64_t tile_bits = static_cast<uint64_t>(pass.rows_used) * static_cast<uint64_t>(pass.cols_used);
+    const uint64_t tile_bits =
+        static_cast<uint64_t>(pass.rows_used) * static_cast<uint64_t>(pass.cols_used);
     NpuPayload load;
     load.command = Command::WeightRead;
     load.layer = pass.layer;

@@ -9,10 +9,11 @@
 // A per-input (dynamic) precision policy would post one job per input with its own k.
 #pragma once
 
-#include <exception>
-#include <systemc>
 #include <tlm_utils/simple_initiator_socket.h>
 #include <tlm_utils/tlm_quantumkeeper.h>
+
+#include <exception>
+#include <systemc>
 #include <vector>
 
 #include "tlm/config.h"

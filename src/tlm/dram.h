@@ -2,8 +2,9 @@
 // traffic (input image, spills), with a fixed access latency that pipelined requests overlap.
 #pragma once
 
-#include <systemc>
 #include <tlm_utils/simple_target_socket.h>
+
+#include <systemc>
 
 #include "tlm/config.h"
 #include "tlm/payload.h"

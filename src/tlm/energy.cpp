@@ -13,10 +13,13 @@ double LayerEnergy::total() const {
 EnergyModel::EnergyModel(const EnergyTable& table, const NpuConfig& config, int act_bits)
     : table_(table), cycle_seconds_(config.cycle_seconds()) {
   const int acc_bits = config.accumulator.bits;
-  const int tree_bits = act_bits + 1 + static_cast<int>(std::ceil(std::log2(config.mac_array.rows)));
+  const int tree_bits =
+      act_bits + 1 + static_cast<int>(std::ceil(std::log2(config.mac_array.rows)));
   const double reg = table.register_pj_per_bit;
-  const double weight_sram = table.sram_read_pj_per_bit(static_cast<double>(config.weight_memory.bank_bytes()));
-  const double act_sram = table.sram_read_pj_per_bit(static_cast<double>(config.activation_buffer.bank_bytes()));
+  const double weight_sram =
+      table.sram_read_pj_per_bit(static_cast<double>(config.weight_memory.bank_bytes()));
+  const double act_sram =
+      table.sram_read_pj_per_bit(static_cast<double>(config.activation_buffer.bank_bytes()));
   auto set = [&](Action action, double value) { pj_[static_cast<int>(action)] = value; };
   set(Action::PeAddSub, table.add_pj(act_bits + 1));
   set(Action::AdderTreeAdd, table.add_pj(tree_bits));
@@ -36,12 +39,15 @@ EnergyModel::EnergyModel(const EnergyTable& table, const NpuConfig& config, int 
   set(Action::DramReadBits, table.dram_pj_per_bit);
   set(Action::DramWriteBits, table.dram_pj_per_bit);
 
-  auto kib = [](const MemoryConfig& memory) { return static_cast<double>(memory.capacity_bits) / 8192.0; };
+  auto kib = [](const MemoryConfig& memory) {
+    return static_cast<double>(memory.capacity_bits) / 8192.0;
+  };
   leakage_w_[static_cast<int>(Module::MacArray)] =
       1e-6 * table.pe_leakage_uw * config.mac_array.rows * config.mac_array.cols;
   leakage_w_[static_cast<int>(Module::Accumulator)] =
       1e-6 * table.accumulator_leakage_uw_per_lane * config.accumulator.postproc_lanes;
-  leakage_w_[static_cast<int>(Module::WeightMemory)] = 1e-6 * table.sram_leakage_uw_per_kib * kib(config.weight_memory);
+  leakage_w_[static_cast<int>(Module::WeightMemory)] =
+      1e-6 * table.sram_leakage_uw_per_kib * kib(config.weight_memory);
   leakage_w_[static_cast<int>(Module::ActivationBuffer)] =
       1e-6 * table.sram_leakage_uw_per_kib * kib(config.activation_buffer);
   leakage_w_[static_cast<int>(Module::Dram)] = 0;  // DRAM background power is not modelled
@@ -55,7 +61,8 @@ LayerEnergy EnergyModel::layer_energy(const TimingResult& timing, size_t layer) 
     double pj = 0;
     for (int action = 0; action < kActionCount; ++action) {
       if (static_cast<int>(module_of(static_cast<Action>(action))) == module) {
-        pj += static_cast<double>(stats.actions[static_cast<size_t>(action)]) * pj_[static_cast<size_t>(action)];
+        pj += static_cast<double>(stats.actions[static_cast<size_t>(action)]) *
+              pj_[static_cast<size_t>(action)];
       }
     }
     const double leakage = leakage_w_[static_cast<size_t>(module)] * seconds;
@@ -77,7 +84,8 @@ nlohmann::ordered_json EnergyModel::describe() const {
     out["pj_per_action"][module_name(static_cast<Module>(module))] = actions;
   }
   for (int module = 0; module < kModuleCount; ++module) {
-    out["leakage_w"][module_name(static_cast<Module>(module))] = leakage_w_[static_cast<size_t>(module)];
+    out["leakage_w"][module_name(static_cast<Module>(module))] =
+        leakage_w_[static_cast<size_t>(module)];
   }
   return out;
 }

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 
-
 namespace bsnpu::tlm {
 
 MacArray::MacArray(sc_core::sc_module_name name, const MacArrayConfig& config, int act_bits,
@@ -30,7 +29,8 @@ void MacArray::b_transport(::tlm::tlm_generic_payload& transaction, sc_core::sc_
     return;
   }
   if (payload->command != Command::Compute || payload->rows_used < 1 ||
-      payload->rows_used > config_.rows || payload->cols_used < 1 || payload->cols_used > config_.cols) {
+      payload->rows_used > config_.rows || payload->cols_used < 1 ||
+      payload->cols_used > config_.cols) {
     transaction.set_response_status(::tlm::TLM_COMMAND_ERROR_RESPONSE);
     return;
   }

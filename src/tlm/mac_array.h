@@ -6,9 +6,10 @@
 // (the same code as `bsnpu eval`), spread over the batch's threads inside one b_transport.
 #pragma once
 
-#include <systemc>
 #include <tlm_utils/simple_initiator_socket.h>
 #include <tlm_utils/simple_target_socket.h>
+
+#include <systemc>
 
 #include "tlm/config.h"
 #include "tlm/payload.h"
@@ -17,9 +18,9 @@ namespace bsnpu::tlm {
 
 class MacArray : public sc_core::sc_module {
  public:
-  tlm_utils::simple_target_socket<MacArray> target;                    // from Controller
-  tlm_utils::simple_initiator_socket<MacArray> activation_port;        // to ActivationBuffer
-  tlm_utils::simple_initiator_socket<MacArray> accumulator_port;       // to Accumulator
+  tlm_utils::simple_target_socket<MacArray> target;               // from Controller
+  tlm_utils::simple_initiator_socket<MacArray> activation_port;   // to ActivationBuffer
+  tlm_utils::simple_initiator_socket<MacArray> accumulator_port;  // to Accumulator
 
   MacArray(sc_core::sc_module_name name, const MacArrayConfig& config, int act_bits,
            const Timebase& timebase);

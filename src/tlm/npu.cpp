@@ -21,7 +21,8 @@ Npu::Npu(sc_core::sc_module_name name, const NpuConfig& config, const Workload& 
     throw Error(config_.file + ": accumulator.bits: the model needs " +
                 std::to_string(workload_.accumulator_bits) + " bits");
   }
-  tlm_utils::tlm_quantumkeeper::set_global_quantum(sc_core::sc_time(config_.quantum_ns, sc_core::SC_NS));
+  tlm_utils::tlm_quantumkeeper::set_global_quantum(
+      sc_core::sc_time(config_.quantum_ns, sc_core::SC_NS));
   controller.weight_port.bind(weight_memory.target);
   controller.array_port.bind(mac_array.target);
   controller.accumulator_port.bind(accumulator.control_port);
@@ -60,7 +61,8 @@ TimingResult Npu::simulate_timing(int k) {
   return result;
 }
 
-std::vector<int> Npu::classify(const Network& network, const uint8_t* pixels, size_t images, int threads) {
+std::vector<int> Npu::classify(const Network& network, const uint8_t* pixels, size_t images,
+                               int threads) {
   FunctionalBatch batch;
   batch.network = &network;
   batch.threads = threads;

@@ -35,7 +35,8 @@ class Npu : public sc_core::sc_module {
   TimingResult simulate_timing(int k);
   // Runs the images (consecutive 3x32x32 uint8) through the datapath at the network's k; the
   // predicted class of each (first index of the maximum logit).
-  std::vector<int> classify(const Network& network, const uint8_t* pixels, size_t images, int threads);
+  std::vector<int> classify(const Network& network, const uint8_t* pixels, size_t images,
+                            int threads);
 
  private:
   void run_job();

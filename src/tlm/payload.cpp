@@ -6,35 +6,58 @@ namespace bsnpu::tlm {
 
 const char* action_name(Action action) {
   switch (action) {
-    case Action::PeAddSub: return "pe_addsub";
-    case Action::AdderTreeAdd: return "adder_tree_adds";
-    case Action::PeWeightRegisterBits: return "pe_weight_register_bits";
-    case Action::ShiftAccumulate: return "shift_accumulates";
-    case Action::PartialSumAdd: return "partial_sum_adds";
-    case Action::PartialSumBits: return "partial_sum_register_bits";
-    case Action::Requantize: return "requantizations";
-    case Action::ResidualAdd: return "residual_adds";
-    case Action::ShortcutRescale: return "shortcut_rescales";
-    case Action::PoolAdd: return "pool_adds";
-    case Action::WeightSramReadBits: return "sram_read_bits";
-    case Action::WeightSramWriteBits: return "sram_write_bits";
-    case Action::ActivationSramReadBits: return "sram_read_bits";
-    case Action::ActivationSramWriteBits: return "sram_write_bits";
-    case Action::DramReadBits: return "dram_read_bits";
-    case Action::DramWriteBits: return "dram_write_bits";
-    case Action::Count: break;
+    case Action::PeAddSub:
+      return "pe_addsub";
+    case Action::AdderTreeAdd:
+      return "adder_tree_adds";
+    case Action::PeWeightRegisterBits:
+      return "pe_weight_register_bits";
+    case Action::ShiftAccumulate:
+      return "shift_accumulates";
+    case Action::PartialSumAdd:
+      return "partial_sum_adds";
+    case Action::PartialSumBits:
+      return "partial_sum_register_bits";
+    case Action::Requantize:
+      return "requantizations";
+    case Action::ResidualAdd:
+      return "residual_adds";
+    case Action::ShortcutRescale:
+      return "shortcut_rescales";
+    case Action::PoolAdd:
+      return "pool_adds";
+    case Action::WeightSramReadBits:
+      return "sram_read_bits";
+    case Action::WeightSramWriteBits:
+      return "sram_write_bits";
+    case Action::ActivationSramReadBits:
+      return "sram_read_bits";
+    case Action::ActivationSramWriteBits:
+      return "sram_write_bits";
+    case Action::DramReadBits:
+      return "dram_read_bits";
+    case Action::DramWriteBits:
+      return "dram_write_bits";
+    case Action::Count:
+      break;
   }
   return "?";
 }
 
 const char* module_name(Module module) {
   switch (module) {
-    case Module::MacArray: return "mac_array";
-    case Module::Accumulator: return "accumulator";
-    case Module::WeightMemory: return "weight_memory";
-    case Module::ActivationBuffer: return "activation_buffer";
-    case Module::Dram: return "dram";
-    case Module::Count: break;
+    case Module::MacArray:
+      return "mac_array";
+    case Module::Accumulator:
+      return "accumulator";
+    case Module::WeightMemory:
+      return "weight_memory";
+    case Module::ActivationBuffer:
+      return "activation_buffer";
+    case Module::Dram:
+      return "dram";
+    case Module::Count:
+      break;
   }
   return "?";
 }
@@ -43,21 +66,26 @@ Module module_of(Action action) {
   switch (action) {
     case Action::PeAddSub:
     case Action::AdderTreeAdd:
-    case Action::PeWeightRegisterBits: return Module::MacArray;
+    case Action::PeWeightRegisterBits:
+      return Module::MacArray;
     case Action::ShiftAccumulate:
     case Action::PartialSumAdd:
     case Action::PartialSumBits:
     case Action::Requantize:
     case Action::ResidualAdd:
     case Action::ShortcutRescale:
-    case Action::PoolAdd: return Module::Accumulator;
+    case Action::PoolAdd:
+      return Module::Accumulator;
     case Action::WeightSramReadBits:
-    case Action::WeightSramWriteBits: return Module::WeightMemory;
+    case Action::WeightSramWriteBits:
+      return Module::WeightMemory;
     case Action::ActivationSramReadBits:
-    case Action::ActivationSramWriteBits: return Module::ActivationBuffer;
+    case Action::ActivationSramWriteBits:
+      return Module::ActivationBuffer;
     case Action::DramReadBits:
     case Action::DramWriteBits:
-    case Action::Count: break;
+    case Action::Count:
+      break;
   }
   return Module::Dram;
 }
@@ -65,7 +93,8 @@ Module module_of(Action action) {
 NpuPayload* payload_of(::tlm::tlm_generic_payload& transaction) {
   NpuPayload* payload = nullptr;
   transaction.get_extension(payload);
-  transaction.set_response_status(payload ? ::tlm::TLM_OK_RESPONSE : ::tlm::TLM_GENERIC_ERROR_RESPONSE);
+  transaction.set_response_status(payload ? ::tlm::TLM_OK_RESPONSE
+                                          : ::tlm::TLM_GENERIC_ERROR_RESPONSE);
   return payload;
 }
 

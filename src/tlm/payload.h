@@ -15,25 +15,25 @@
 namespace bsnpu::tlm {
 
 enum class Command {
-  DramRead,          // Dram: bits from DRAM
-  DramWrite,         // Dram: bits to DRAM
-  WeightFill,        // WeightMemory: plane tile from DRAM into the SRAM
-  WeightRead,        // WeightMemory: plane tile from the SRAM into the PE shadow registers
-  Compute,           // MacArray: one pass (a pixel tile through one plane tile)
-  Accumulate,        // Accumulator: the pass's column sums; post-processing on a tile's last pass
-  ActivationRead,    // ActivationBuffer
-  ActivationWrite,   // ActivationBuffer
-  InputLoad,         // ActivationBuffer: the image from DRAM
-  Reserve,           // ActivationBuffer: a layer needs `bits` of live feature maps; the excess
-                     // over the capacity spills to DRAM and comes back
-  Functional,        // MacArray: run a batch of images through the bit-exact datapath
+  DramRead,         // Dram: bits from DRAM
+  DramWrite,        // Dram: bits to DRAM
+  WeightFill,       // WeightMemory: plane tile from DRAM into the SRAM
+  WeightRead,       // WeightMemory: plane tile from the SRAM into the PE shadow registers
+  Compute,          // MacArray: one pass (a pixel tile through one plane tile)
+  Accumulate,       // Accumulator: the pass's column sums; post-processing on a tile's last pass
+  ActivationRead,   // ActivationBuffer
+  ActivationWrite,  // ActivationBuffer
+  InputLoad,        // ActivationBuffer: the image from DRAM
+  Reserve,          // ActivationBuffer: a layer needs `bits` of live feature maps; the excess
+                    // over the capacity spills to DRAM and comes back
+  Functional,       // MacArray: run a batch of images through the bit-exact datapath
 };
 
 // The real data of a batch of images: their pixels in, their logits and predictions out.
 struct FunctionalBatch {
   const Network* network = nullptr;  // the core's bit-exact network, prepared for the k in force
   int threads = 1;
-  const uint8_t* pixels = nullptr;   // images x 3 x 32 x 32, channel-major
+  const uint8_t* pixels = nullptr;  // images x 3 x 32 x 32, channel-major
   size_t images = 0;
   Classification result;
 };
@@ -42,8 +42,8 @@ struct NpuPayload : ::tlm::tlm_extension<NpuPayload> {
   Command command = Command::DramRead;
   int layer = 0;
   uint64_t bits = 0;
-  uint64_t start_cycle = 0;  // in: earliest start, cycles since the job began
-  uint64_t done_cycle = 0;   // out: completion
+  uint64_t start_cycle = 0;          // in: earliest start, cycles since the job began
+  uint64_t done_cycle = 0;           // out: completion
   uint64_t postproc_done_cycle = 0;  // out (Compute): when the Accumulator's post-processing ends
   // Compute / Accumulate
   int plane = 1;
@@ -55,11 +55,11 @@ struct NpuPayload : ::tlm::tlm_extension<NpuPayload> {
   bool finalize = false;     // last pass of a (pixel tile, column tile): post-process its outputs
   bool first_row_tile = false;
   // Post-processing of the finalized outputs (set on finalize)
-  uint64_t residual_adds = 0;       // fused add
-  uint64_t shortcut_rescales = 0;   // fused add with an identity shortcut
-  uint64_t pool_adds = 0;           // fused average pool
-  uint64_t operand_read_bits = 0;   // residual operands read from the activation buffer
-  uint64_t result_write_bits = 0;   // results written to the activation buffer
+  uint64_t residual_adds = 0;      // fused add
+  uint64_t shortcut_rescales = 0;  // fused add with an identity shortcut
+  uint64_t pool_adds = 0;          // fused average pool
+  uint64_t operand_read_bits = 0;  // residual operands read from the activation buffer
+  uint64_t result_write_bits = 0;  // results written to the activation buffer
   // Functional
   FunctionalBatch* batch = nullptr;
 

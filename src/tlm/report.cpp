@@ -9,17 +9,23 @@ using nlohmann::ordered_json;
 
 const char* op_name(OpKind kind) {
   switch (kind) {
-    case OpKind::Input: return "input";
-    case OpKind::Conv: return "conv";
-    case OpKind::Add: return "add";
-    case OpKind::AvgPool: return "avgpool";
-    case OpKind::Fc: return "fc";
+    case OpKind::Input:
+      return "input";
+    case OpKind::Conv:
+      return "conv";
+    case OpKind::Add:
+      return "add";
+    case OpKind::AvgPool:
+      return "avgpool";
+    case OpKind::Fc:
+      return "fc";
   }
   return "?";
 }
 
 uint64_t action_total(const TimingResult& timing, Action action, size_t layer) {
-  return timing.modules[static_cast<size_t>(module_of(action))][layer].actions[static_cast<size_t>(action)];
+  return timing.modules[static_cast<size_t>(module_of(action))][layer]
+      .actions[static_cast<size_t>(action)];
 }
 
 ordered_json module_breakdown(const LayerEnergy& energy) {
@@ -30,7 +36,9 @@ ordered_json module_breakdown(const LayerEnergy& energy) {
   return out;
 }
 
-double ratio(double numerator, double denominator) { return denominator > 0 ? numerator / denominator : 0; }
+double ratio(double numerator, double denominator) {
+  return denominator > 0 ? numerator / denominator : 0;
+}
 
 }  // namespace
 
@@ -54,7 +62,8 @@ ordered_json bits_report(const ReportContext& context, const BitsResult& result)
     const LayerTiming& row = timing.layers[index];
     const LayerEnergy energy = context.energy->layer_energy(timing, index);
     for (int module = 0; module < kModuleCount; ++module) {
-      total_energy.joules[static_cast<size_t>(module)] += energy.joules[static_cast<size_t>(module)];
+      total_energy.joules[static_cast<size_t>(module)] +=
+          energy.joules[static_cast<size_t>(module)];
       for (int action = 0; action < kActionCount; ++action) {
         actions[static_cast<size_t>(action)] +=
             timing.modules[static_cast<size_t>(module)][index].actions[static_cast<size_t>(action)];
@@ -67,11 +76,13 @@ ordered_json bits_report(const ReportContext& context, const BitsResult& result)
     ordered_json entry;
     entry["name"] = layer.name;
     entry["op"] = op_name(layer.kind);
-    if (layer.fused_into >= 0) entry["fused_into"] = context.workload->layers[static_cast<size_t>(layer.fused_into)].name;
+    if (layer.fused_into >= 0)
+      entry["fused_into"] = context.workload->layers[static_cast<size_t>(layer.fused_into)].name;
     entry["cycles"] = row.cycles;
     entry["compute_cycles"] = row.compute_cycles;
     entry["stall_cycles"] = row.stall_cycles;
-    entry["utilization"] = ratio(static_cast<double>(pe_ops), pes * static_cast<double>(row.cycles));
+    entry["utilization"] =
+        ratio(static_cast<double>(pe_ops), pes * static_cast<double>(row.cycles));
     entry["passes"] = row.passes;
     entry["macs"] = layer.macs();
     entry["weight_bits_read"] = action_total(timing, Action::WeightSramReadBits, index);
@@ -82,7 +93,8 @@ ordered_json bits_report(const ReportContext& context, const BitsResult& result)
     layers.push_back(std::move(entry));
   }
 
-  const double accuracy = ratio(static_cast<double>(result.correct), static_cast<double>(result.images));
+  const double accuracy =
+      ratio(static_cast<double>(result.correct), static_cast<double>(result.images));
   const double energy_j = total_energy.total();
   uint64_t pe_ops = actions[static_cast<size_t>(Action::PeAddSub)];
   ordered_json out;
@@ -107,8 +119,8 @@ ordered_json bits_report(const ReportContext& context, const BitsResult& result)
   out["energy_breakdown_j"] = module_breakdown(total_energy);
   ordered_json counts = ordered_json::object();
   for (int action = 0; action < kActionCount; ++action) {
-    counts[module_name(module_of(static_cast<Action>(action)))][action_name(static_cast<Action>(action))] =
-        actions[static_cast<size_t>(action)];
+    counts[module_name(module_of(static_cast<Action>(action)))]
+          [action_name(static_cast<Action>(action))] = actions[static_cast<size_t>(action)];
   }
   out["actions"] = counts;
   out["layers"] = std::move(layers);
@@ -154,12 +166,19 @@ ordered_json build_trace(const ReportContext& context, const std::vector<BitsRes
   const double us_per_cycle = context.config->cycle_seconds() * 1e6;
   ordered_json events = ordered_json::array();
   auto name_thread = [&](int pid, int tid, const std::string& name) {
-    events.push_back({{"name", "thread_name"}, {"ph", "M"}, {"pid", pid}, {"tid", tid}, {"args", {{"name", name}}}});
+    events.push_back({{"name", "thread_name"},
+                      {"ph", "M"},
+                      {"pid", pid},
+                      {"tid", tid},
+                      {"args", {{"name", name}}}});
   };
   for (const BitsResult& result : results) {
     const TimingResult& timing = result.timing;
     const int pid = timing.k;
-    events.push_back({{"name", "process_name"}, {"ph", "M"}, {"pid", pid}, {"tid", 0},
+    events.push_back({{"name", "process_name"},
+                      {"ph", "M"},
+                      {"pid", pid},
+                      {"tid", 0},
                       {"args", {{"name", "k=" + std::to_string(timing.k)}}}});
     name_thread(pid, 0, "controller");
     for (int module = 0; module < kModuleCount; ++module) {
@@ -169,7 +188,11 @@ ordered_json build_trace(const ReportContext& context, const std::vector<BitsRes
       const LayerTiming& row = timing.layers[index];
       const std::string& name = context.workload->layers[index].name;
       if (row.cycles > 0) {
-        events.push_back({{"name", name}, {"cat", "layer"}, {"ph", "X"}, {"pid", pid}, {"tid", 0},
+        events.push_back({{"name", name},
+                          {"cat", "layer"},
+                          {"ph", "X"},
+                          {"pid", pid},
+                          {"tid", 0},
                           {"ts", static_cast<double>(row.start_cycle) * us_per_cycle},
                           {"dur", static_cast<double>(row.cycles) * us_per_cycle},
                           {"args", {{"cycles", row.cycles}, {"stall_cycles", row.stall_cycles}}}});
@@ -177,11 +200,15 @@ ordered_json build_trace(const ReportContext& context, const std::vector<BitsRes
       for (int module = 0; module < kModuleCount; ++module) {
         const ModuleLayerStats& stats = timing.modules[static_cast<size_t>(module)][index];
         if (stats.busy_cycles == 0) continue;
-        events.push_back({{"name", name}, {"cat", module_name(static_cast<Module>(module))}, {"ph", "X"},
-                          {"pid", pid}, {"tid", module + 1},
-                          {"ts", static_cast<double>(stats.first_cycle) * us_per_cycle},
-                          {"dur", static_cast<double>(stats.last_cycle - stats.first_cycle) * us_per_cycle},
-                          {"args", {{"busy_cycles", stats.busy_cycles}}}});
+        events.push_back(
+            {{"name", name},
+             {"cat", module_name(static_cast<Module>(module))},
+             {"ph", "X"},
+             {"pid", pid},
+             {"tid", module + 1},
+             {"ts", static_cast<double>(stats.first_cycle) * us_per_cycle},
+             {"dur", static_cast<double>(stats.last_cycle - stats.first_cycle) * us_per_cycle},
+             {"args", {{"busy_cycles", stats.busy_cycles}}}});
       }
     }
   }

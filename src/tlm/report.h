@@ -27,17 +27,19 @@ struct ReportContext {
   const NpuConfig* config = nullptr;
   const EnergyModel* energy = nullptr;
   const Workload* workload = nullptr;
-  std::string model_manifest;       // file name, no folder
+  std::string model_manifest;  // file name, no folder
   std::string model_tensors_sha256;
-  std::string data_file;            // file name, no folder
-  std::string data_sha256;          // of the images' labels and pixels used
+  std::string data_file;    // file name, no folder
+  std::string data_sha256;  // of the images' labels and pixels used
 };
 
 std::string file_name(const std::string& path);
 
 // The per-k object of the report ("results" entries).
 nlohmann::ordered_json bits_report(const ReportContext& context, const BitsResult& result);
-nlohmann::ordered_json build_report(const ReportContext& context, const std::vector<BitsResult>& results);
-nlohmann::ordered_json build_trace(const ReportContext& context, const std::vector<BitsResult>& results);
+nlohmann::ordered_json build_report(const ReportContext& context,
+                                    const std::vector<BitsResult>& results);
+nlohmann::ordered_json build_trace(const ReportContext& context,
+                                   const std::vector<BitsResult>& results);
 
 }  // namespace bsnpu::tlm

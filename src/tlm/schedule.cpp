@@ -25,8 +25,10 @@ std::vector<uint64_t> live_feature_map_bits(const Workload& workload) {
   for (size_t i = 0; i < count; ++i) {
     for (int input : workload.layers[i].inputs) {
       const int consumer_step = executor(workload, static_cast<int>(i));
-      last_use[static_cast<size_t>(input)] = std::max(last_use[static_cast<size_t>(input)], consumer_step);
-      if (consumer_step != executor(workload, input)) materialized[static_cast<size_t>(input)] = true;
+      last_use[static_cast<size_t>(input)] =
+          std::max(last_use[static_cast<size_t>(input)], consumer_step);
+      if (consumer_step != executor(workload, input))
+        materialized[static_cast<size_t>(input)] = true;
     }
   }
   materialized[count - 1] = true;  // the logits
@@ -36,7 +38,8 @@ std::vector<uint64_t> live_feature_map_bits(const Workload& workload) {
     for (size_t i = 0; i < count; ++i) {
       const int produced = executor(workload, static_cast<int>(i));
       const int until = std::max(last_use[i], produced);
-      if (materialized[i] && produced <= static_cast<int>(step) && until >= static_cast<int>(step)) {
+      if (materialized[i] && produced <= static_cast<int>(step) &&
+          until >= static_cast<int>(step)) {
         live[step] += workload.layers[i].output_tensor_bits();
       }
     }
@@ -72,7 +75,8 @@ Schedule build_schedule(const Workload& workload, const NpuConfig& config, int k
     const uint64_t pixel_tiles = ceil_div(layer.pixels(), depth);
     // A layer whose k planes fit in half the SRAM is fetched once and reused by every pixel
     // tile; the other half prefetches the next layer. Larger layers stream tile by tile.
-    const bool pinned = !schedule.weights_resident && layer.weights() * static_cast<uint64_t>(k) * 2 <= capacity;
+    const bool pinned =
+        !schedule.weights_resident && layer.weights() * static_cast<uint64_t>(k) * 2 <= capacity;
 
     // Post-processing fused into this layer's step.
     const Layer* fused_add = nullptr;
@@ -92,7 +96,8 @@ Schedule build_schedule(const Workload& workload, const NpuConfig& config, int k
     }
     const int result_bits = fused_add ? fused_add->output_bits : layer.output_bits;
 
-    std::vector<int> pinned_fetch(static_cast<size_t>(row_tiles * col_tiles * static_cast<uint64_t>(k)), -1);
+    std::vector<int> pinned_fetch(
+        static_cast<size_t>(row_tiles * col_tiles * static_cast<uint64_t>(k)), -1);
     for (uint64_t pixel_tile = 0; pixel_tile < pixel_tiles; ++pixel_tile) {
       const uint64_t pixels = std::min(depth, layer.pixels() - pixel_tile * depth);
       for (uint64_t col_tile = 0; col_tile < col_tiles; ++col_tile) {
@@ -110,9 +115,11 @@ Schedule build_schedule(const Workload& workload, const NpuConfig& config, int k
             pass.last_plane = plane == k;
             pass.first_row_tile = row_tile == 0;
             pass.finalize = pass.last_plane && row_tile + 1 == row_tiles;
-            const uint64_t unit_bits = static_cast<uint64_t>(rows_used) * static_cast<uint64_t>(cols_used);
+            const uint64_t unit_bits =
+                static_cast<uint64_t>(rows_used) * static_cast<uint64_t>(cols_used);
             if (!schedule.weights_resident) {
-              int& slot = pinned_fetch[static_cast<size_t>((col_tile * row_tiles + row_tile) * static_cast<uint64_t>(k) +
+              int& slot = pinned_fetch[static_cast<size_t>((col_tile * row_tiles + row_tile) *
+                                                               static_cast<uint64_t>(k) +
                                                            static_cast<uint64_t>(plane - 1))];
               if (!pinned || slot < 0) {
                 schedule.fetches.push_back(WeightFetch{layer_index, unit_bits, pinned});
@@ -131,7 +138,9 @@ Schedule build_schedule(const Workload& workload, const NpuConfig& config, int k
               if (fused_pool) {
                 pass.pool_adds = outputs;
                 const bool last_pixel_tile = pixel_tile + 1 == pixel_tiles;
-                pass.result_write_bits = last_pixel_tile ? static_cast<uint64_t>(cols_used * fused_pool->output_bits) : 0;
+                pass.result_write_bits =
+                    last_pixel_tile ? static_cast<uint64_t>(cols_used * fused_pool->output_bits)
+                                    : 0;
               } else {
                 pass.result_write_bits = outputs * static_cast<uint64_t>(result_bits);
               }
@@ -144,8 +153,9 @@ Schedule build_schedule(const Workload& workload, const NpuConfig& config, int k
     if (schedule.passes.empty() || schedule.passes.back().layer != layer_index) {
       throw Error(layer.name + ": layer without work");
     }
-    const size_t first = schedule.passes.size() -
-                         static_cast<size_t>(pixel_tiles * col_tiles * row_tiles * static_cast<uint64_t>(k));
+    const size_t first =
+        schedule.passes.size() -
+        static_cast<size_t>(pixel_tiles * col_tiles * row_tiles * static_cast<uint64_t>(k));
     schedule.passes[first].layer_begin = true;
     schedule.passes.back().layer_end = true;
   }

@@ -41,8 +41,8 @@ struct Schedule {
   std::vector<Pass> passes;
   std::vector<WeightFetch> fetches;
   std::vector<uint64_t> pinned_bits;  // per layer: SRAM bits its pinned plane tiles hold
-  std::vector<uint64_t> live_bits;  // per layer: feature-map bits live while it runs (weighted)
-  uint64_t input_bits = 0;          // the image, loaded from DRAM before the first layer
+  std::vector<uint64_t> live_bits;    // per layer: feature-map bits live while it runs (weighted)
+  uint64_t input_bits = 0;            // the image, loaded from DRAM before the first layer
 };
 
 Schedule build_schedule(const Workload& workload, const NpuConfig& config, int k);

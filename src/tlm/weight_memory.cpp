@@ -6,7 +6,11 @@ namespace bsnpu::tlm {
 
 WeightMemory::WeightMemory(sc_core::sc_module_name name, const MemoryConfig& config,
                            const Timebase& timebase)
-    : sc_module(name), target("target"), dram_port("dram_port"), config_(config), timebase_(timebase) {
+    : sc_module(name),
+      target("target"),
+      dram_port("dram_port"),
+      config_(config),
+      timebase_(timebase) {
   target.register_b_transport(this, &WeightMemory::b_transport);
 }
 

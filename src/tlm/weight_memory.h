@@ -4,9 +4,10 @@
 // read and write ports of banks x port_bits per cycle.
 #pragma once
 
-#include <systemc>
 #include <tlm_utils/simple_initiator_socket.h>
 #include <tlm_utils/simple_target_socket.h>
+
+#include <systemc>
 
 #include "tlm/config.h"
 #include "tlm/payload.h"

@@ -32,7 +32,8 @@ void Workload::finalize() {
   int last_weighted = -1;
   for (size_t i = 0; i < layers.size(); ++i) {
     Layer& layer = layers[i];
-    const bool signed_output = (layer.kind == OpKind::Conv && !layer.relu) || layer.kind == OpKind::Fc;
+    const bool signed_output =
+        (layer.kind == OpKind::Conv && !layer.relu) || layer.kind == OpKind::Fc;
     layer.output_bits = signed_output ? accumulator_bits : act_bits;
     if (layer.kind == OpKind::Add || layer.kind == OpKind::AvgPool) {
       if (last_weighted < 0) throw Error(layer.name + ": no weighted layer before it to fuse into");

@@ -28,10 +28,14 @@ struct Layer {
   uint64_t reduction() const {
     return static_cast<uint64_t>(in_channels) * static_cast<uint64_t>(kernel * kernel);
   }
-  uint64_t weights() const { return weighted() ? reduction() * static_cast<uint64_t>(out_channels) : 0; }
+  uint64_t weights() const {
+    return weighted() ? reduction() * static_cast<uint64_t>(out_channels) : 0;
+  }
   uint64_t macs() const { return weights() * pixels(); }
   uint64_t output_elements() const { return static_cast<uint64_t>(out_channels) * pixels(); }
-  uint64_t output_tensor_bits() const { return output_elements() * static_cast<uint64_t>(output_bits); }
+  uint64_t output_tensor_bits() const {
+    return output_elements() * static_cast<uint64_t>(output_bits);
+  }
 };
 
 struct Workload {

@@ -75,7 +75,7 @@ TEST(Accumulator, FinalizeRequantizesWithLaneThroughput) {
 TEST(Accumulator, PostProcessingQueuesBehindThePrevious) {
   AccumulatorBench& b = bench();
   b.activations.latency = 0;
-  b.array.send(sums(40, 4, true, true, true));                   // 160 outputs: 40 cycles
+  b.array.send(sums(40, 4, true, true, true));  // 160 outputs: 40 cycles
   EXPECT_EQ(b.array.send(sums(1, 4, true, true, true)).done_cycle, 41u);
 }
 

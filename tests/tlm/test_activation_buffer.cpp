@@ -10,7 +10,8 @@ struct ActivationBufferBench {
   Initiator controller{"controller"}, array{"array"}, accumulator{"accumulator"};
   Recorder dram{"dram"};
   ActivationBuffer buffer;
-  ActivationBufferBench() : config(make_config()), buffer("activation_buffer", config, test_timebase()) {
+  ActivationBufferBench()
+      : config(make_config()), buffer("activation_buffer", config, test_timebase()) {
     controller.socket.bind(buffer.control_port);
     array.socket.bind(buffer.array_port);
     accumulator.socket.bind(buffer.accumulator_port);
@@ -60,7 +61,8 @@ TEST(ActivationBuffer, ReserveWithinCapacityCostsNothing) {
 
 TEST(ActivationBuffer, ExcessSpillsToDramAndBack) {
   ActivationBufferBench& b = bench();
-  EXPECT_EQ(b.controller.send(request(Command::Reserve, 16 * 8192 + 1024, 0)).done_cycle, 4u + 40 + 40 + 4);
+  EXPECT_EQ(b.controller.send(request(Command::Reserve, 16 * 8192 + 1024, 0)).done_cycle,
+            4u + 40 + 40 + 4);
   ASSERT_EQ(b.dram.seen.size(), 2u);
   EXPECT_EQ(b.dram.seen[0].command, Command::DramWrite);
   EXPECT_EQ(b.dram.seen[1].command, Command::DramRead);

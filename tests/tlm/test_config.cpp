@@ -22,7 +22,9 @@ std::string error_of(const std::function<void()>& action) {
   return "(no error)";
 }
 
-nlohmann::json default_json() { return nlohmann::json::parse(read_text_file(kConfigs + "default.json")); }
+nlohmann::json default_json() {
+  return nlohmann::json::parse(read_text_file(kConfigs + "default.json"));
+}
 
 std::string config_error(const nlohmann::json& document) {
   return error_of([&] { NpuConfig::parse(document.dump(), "configs/x.json"); });
@@ -46,7 +48,8 @@ TEST(Config, DefaultValues) {
 }
 
 TEST(Config, MissingFieldsTakeTheirDefaults) {
-  const NpuConfig config = NpuConfig::parse(R"({"format": "bsnpu-config", "version": 1, "name": "m"})", "m.json");
+  const NpuConfig config =
+      NpuConfig::parse(R"({"format": "bsnpu-config", "version": 1, "name": "m"})", "m.json");
   EXPECT_EQ(config.mac_array.cols, 64);
   EXPECT_EQ(config.accumulator.depth, 256);
   EXPECT_EQ(config.activation_buffer.capacity_bits, 256u * 8192);
@@ -75,15 +78,18 @@ TEST(Config, OneLineErrorsNameFileAndField) {
   EXPECT_EQ(config_error(document), "configs/x.json: clock_mhz: must be a positive number");
   document = default_json();
   document["dram"]["bandwidth_gbytes_per_s"] = "fast";
-  EXPECT_EQ(config_error(document),
-            "configs/x.json: dram.bandwidth_gbytes_per_s: must be a positive number or \"unlimited\"");
+  EXPECT_EQ(
+      config_error(document),
+      "configs/x.json: dram.bandwidth_gbytes_per_s: must be a positive number or \"unlimited\"");
   document = default_json();
   document["accumulator"]["bits"] = 8;
-  EXPECT_EQ(config_error(document), "configs/x.json: accumulator.bits: must be an integer in 16..48");
+  EXPECT_EQ(config_error(document),
+            "configs/x.json: accumulator.bits: must be an integer in 16..48");
   document = default_json();
   document["weight_memory"]["capacity_kib"] = 1;  // 8192 bits < two 128 x 128 plane tiles
   document["mac_array"]["cols"] = 128;
-  EXPECT_NE(config_error(document).find("configs/x.json: weight_memory.capacity_kib: must hold two plane tiles"),
+  EXPECT_NE(config_error(document).find(
+                "configs/x.json: weight_memory.capacity_kib: must hold two plane tiles"),
             std::string::npos);
   document = default_json();
   document["name"] = 3;
@@ -111,9 +117,14 @@ TEST(Config, FormatAndVersionAreChecked) {
 }
 
 TEST(Config, MalformedJsonAndMissingFiles) {
-  EXPECT_EQ(error_of([] { NpuConfig::parse("{\"format\": ", "configs/x.json"); }).rfind("configs/x.json: invalid JSON:", 0), 0u);
-  EXPECT_EQ(error_of([] { NpuConfig::load("/nonexistent/c.json"); }), "/nonexistent/c.json: cannot open file");
-  EXPECT_EQ(error_of([] { NpuConfig::parse("[1]", "configs/x.json"); }), "configs/x.json: (top level): must be an object");
+  EXPECT_EQ(error_of([] {
+              NpuConfig::parse("{\"format\": ", "configs/x.json");
+            }).rfind("configs/x.json: invalid JSON:", 0),
+            0u);
+  EXPECT_EQ(error_of([] { NpuConfig::load("/nonexistent/c.json"); }),
+            "/nonexistent/c.json: cannot open file");
+  EXPECT_EQ(error_of([] { NpuConfig::parse("[1]", "configs/x.json"); }),
+            "configs/x.json: (top level): must be an object");
 }
 
 TEST(EnergyTable, ScalingRules) {
@@ -122,9 +133,9 @@ TEST(EnergyTable, ScalingRules) {
   EXPECT_NEAR(table.add_pj(32), 0.1, 1e-12);
   EXPECT_NEAR(table.add_pj(20), 0.065, 1e-12);  // linear in bits
   EXPECT_NEAR(table.mult_pj(32), 3.1, 1e-12);
-  EXPECT_NEAR(table.mult_pj(16), 3.1 / 4, 1e-12);  // quadratic in bits
-  EXPECT_NEAR(table.sram_read_pj_per_bit(4096), 10.0 / 64, 1e-12);    // clamped below 8 KB
-  EXPECT_NEAR(table.sram_read_pj_per_bit(16384), 15.0 / 64, 1e-12);   // log-interpolated
+  EXPECT_NEAR(table.mult_pj(16), 3.1 / 4, 1e-12);                    // quadratic in bits
+  EXPECT_NEAR(table.sram_read_pj_per_bit(4096), 10.0 / 64, 1e-12);   // clamped below 8 KB
+  EXPECT_NEAR(table.sram_read_pj_per_bit(16384), 15.0 / 64, 1e-12);  // log-interpolated
   EXPECT_NEAR(table.sram_read_pj_per_bit(1048576), 100.0 / 64, 1e-12);
   EXPECT_NEAR(table.sram_read_pj_per_bit(2097152), 116.0 / 64, 1e-12);  // last slope above 1 MB
   EXPECT_FALSE(table.provenance.empty());
@@ -132,9 +143,12 @@ TEST(EnergyTable, ScalingRules) {
 }
 
 TEST(EnergyTable, ErrorsNameFileAndField) {
-  nlohmann::json document = nlohmann::json::parse(read_text_file(kConfigs + "energy/45nm_horowitz.json"));
+  nlohmann::json document =
+      nlohmann::json::parse(read_text_file(kConfigs + "energy/45nm_horowitz.json"));
   document["int_add"] = nlohmann::json::array({{{"bits", 8}, {"pj", 0.03}}});
-  EXPECT_NE(error_of([&] { EnergyTable::parse(document.dump(), "e.json"); }).find("e.json: int_add: must be an array of at least 2"),
+  EXPECT_NE(error_of([&] {
+              EnergyTable::parse(document.dump(), "e.json");
+            }).find("e.json: int_add: must be an array of at least 2"),
             std::string::npos);
   document = nlohmann::json::parse(read_text_file(kConfigs + "energy/45nm_horowitz.json"));
   document["leakage"]["pe_uw"] = -1;
@@ -146,7 +160,8 @@ TEST(EnergyTable, ErrorsNameFileAndField) {
             "e.json: sram_read_64b: points must be sorted by strictly increasing capacity_bytes");
   document = nlohmann::json::parse(read_text_file(kConfigs + "energy/45nm_horowitz.json"));
   document["color"] = "green";
-  EXPECT_EQ(error_of([&] { EnergyTable::parse(document.dump(), "e.json"); }), "e.json: color: unknown key");
+  EXPECT_EQ(error_of([&] { EnergyTable::parse(document.dump(), "e.json"); }),
+            "e.json: color: unknown key");
 }
 
 }  // namespace

@@ -60,8 +60,10 @@ NpuBench& bench() {
 TEST(Npu, CyclesAndEnergyRiseStrictlyWithK) {
   NpuBench& b = bench();
   for (int k = 2; k <= 8; ++k) {
-    const nlohmann::ordered_json lower = bits_report(b.context(), b.sweep[static_cast<size_t>(k - 2)]);
-    const nlohmann::ordered_json higher = bits_report(b.context(), b.sweep[static_cast<size_t>(k - 1)]);
+    const nlohmann::ordered_json lower =
+        bits_report(b.context(), b.sweep[static_cast<size_t>(k - 2)]);
+    const nlohmann::ordered_json higher =
+        bits_report(b.context(), b.sweep[static_cast<size_t>(k - 1)]);
     EXPECT_LT(lower["cycles"].get<uint64_t>(), higher["cycles"].get<uint64_t>()) << "k=" << k;
     EXPECT_LT(lower["energy_j"].get<double>(), higher["energy_j"].get<double>()) << "k=" << k;
   }
@@ -71,7 +73,8 @@ TEST(Npu, CyclesScaleAsKOverEightOnTheDefaultConfig) {
   NpuBench& b = bench();
   const double full = static_cast<double>(b.sweep[7].timing.cycles);
   for (int k = 1; k <= 8; ++k) {
-    const double ratio = static_cast<double>(b.sweep[static_cast<size_t>(k - 1)].timing.cycles) / full;
+    const double ratio =
+        static_cast<double>(b.sweep[static_cast<size_t>(k - 1)].timing.cycles) / full;
     EXPECT_NEAR(ratio / (k / 8.0), 1.0, 0.10) << "k=" << k;
   }
 }
@@ -80,8 +83,10 @@ TEST(Npu, WeightBitsReadAreKEighthsOfThoseAtEight) {
   NpuBench& b = bench();
   const nlohmann::ordered_json full = bits_report(b.context(), b.sweep[7]);
   for (int k = 1; k <= 8; ++k) {
-    const nlohmann::ordered_json row = bits_report(b.context(), b.sweep[static_cast<size_t>(k - 1)]);
-    EXPECT_EQ(row["weight_bits_read"].get<uint64_t>() * 8, full["weight_bits_read"].get<uint64_t>() * k)
+    const nlohmann::ordered_json row =
+        bits_report(b.context(), b.sweep[static_cast<size_t>(k - 1)]);
+    EXPECT_EQ(row["weight_bits_read"].get<uint64_t>() * 8,
+              full["weight_bits_read"].get<uint64_t>() * k)
         << "k=" << k;
   }
 }
@@ -98,7 +103,8 @@ TEST(Npu, PerLayerRowsAndBreakdownSumToTotals) {
       weight_bits += layer["weight_bits_read"].get<uint64_t>();
       energy += layer["energy_j"].get<double>();
       double modules = 0;
-      for (const auto& item : layer["energy_breakdown_j"].items()) modules += item.value().get<double>();
+      for (const auto& item : layer["energy_breakdown_j"].items())
+        modules += item.value().get<double>();
       EXPECT_NEAR(modules, layer["energy_j"].get<double>(), 1e-12 * std::max(1.0, modules));
     }
     EXPECT_EQ(cycles, row["cycles"].get<uint64_t>());
@@ -107,7 +113,8 @@ TEST(Npu, PerLayerRowsAndBreakdownSumToTotals) {
     const double total = row["energy_j"].get<double>();
     EXPECT_NEAR(energy, total, 1e-9 * total);
     double modules = 0;
-    for (const auto& item : row["energy_breakdown_j"].items()) modules += item.value().get<double>();
+    for (const auto& item : row["energy_breakdown_j"].items())
+      modules += item.value().get<double>();
     EXPECT_NEAR(modules, total, 1e-12 * total);
   }
 }
@@ -116,7 +123,8 @@ TEST(Npu, PeWorkMatchesTheCoreKernelCounts) {
   // The plane-serial kernel counts one +-x per weight bit per output; so must the MAC array.
   NpuBench& b = bench();
   uint64_t pe_addsub = 0;
-  for (const ModuleLayerStats& layer : b.sweep[2].timing.modules[static_cast<int>(Module::MacArray)]) {
+  for (const ModuleLayerStats& layer :
+       b.sweep[2].timing.modules[static_cast<int>(Module::MacArray)]) {
     pe_addsub += layer.actions[static_cast<int>(Action::PeAddSub)];
   }
   EXPECT_EQ(pe_addsub, b.workload.total_macs() * 3);
@@ -133,8 +141,10 @@ TEST(Npu, UnlimitedBandwidthReproducesTheAnalyticIdeal) {
 TEST(Npu, RepeatedSimulationsGiveIdenticalReports) {
   NpuBench& b = bench();
   const BitsResult again{b.default_npu.simulate_timing(3), 0, 0};
-  EXPECT_EQ(build_report(b.context(), {again}).dump(), build_report(b.context(), {b.sweep[2]}).dump());
-  EXPECT_EQ(build_trace(b.context(), {again}).dump(), build_trace(b.context(), {b.sweep[2]}).dump());
+  EXPECT_EQ(build_report(b.context(), {again}).dump(),
+            build_report(b.context(), {b.sweep[2]}).dump());
+  EXPECT_EQ(build_trace(b.context(), {again}).dump(),
+            build_trace(b.context(), {b.sweep[2]}).dump());
 }
 
 TEST(Npu, PredictionsEqualTheCoreReferenceOpByOp) {
