@@ -215,7 +215,13 @@ Model Model::load(const std::string& prefix) {
         if (index != 0) manifest.fail(where + "op", "'input' must be the first op");
         op.zero_point = zero_point;
         op.out_channels = op.in_channels = static_cast<int>(zero_point.size());
-        op.in_hw = op.out_hw = manifest.get<std::vector<int>>(node, "shape", where).at(1);
+        const auto shape = manifest.get<std::vector<int>>(node, "shape", where);
+        if (shape.size() != 3 || shape[0] != op.out_channels || shape[1] != shape[2] ||
+            shape[1] < 1) {
+          manifest.fail(where + "shape",
+                        "must be [channels, hw, hw] with one zero point per channel");
+        }
+        op.in_hw = op.out_hw = shape[1];
         break;
       case OpKind::Conv:
       case OpKind::Fc: {
