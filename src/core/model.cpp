@@ -211,7 +211,7 @@ Model Model::load(const std::string& prefix) {
       first_input = &model.ops_[static_cast<size_t>(op.inputs[0])];
     }
     switch (op.kind) {
-      case OpKind::Input:
+      case OpKind::Input: {
         if (index != 0) manifest.fail(where + "op", "'input' must be the first op");
         op.zero_point = zero_point;
         op.out_channels = op.in_channels = static_cast<int>(zero_point.size());
@@ -223,6 +223,7 @@ Model Model::load(const std::string& prefix) {
         }
         op.in_hw = op.out_hw = shape[1];
         break;
+      }
       case OpKind::Conv:
       case OpKind::Fc: {
         const bool conv = op.kind == OpKind::Conv;
