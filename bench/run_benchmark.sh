@@ -9,7 +9,7 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
 mkdir -p "$out"
 echo "load before: $(cat /proc/loadavg)"
-/usr/bin/time -v build/src/cli/bsnpu eval --bits 1-8 --images all --threads "$threads" \
+/usr/bin/time -v build/bsnpu eval --bits 1-8 --images all --threads "$threads" \
   --json "$out/bsnpu.json" 2>"$out/bsnpu.time" | tee "$out/bsnpu.txt"
 /usr/bin/time -v /usr/bin/python3 bench/torch_fp32.py --threads "$threads" \
   --json "$out/torch.json" 2>"$out/torch.time" >/dev/null

@@ -20,4 +20,4 @@ fi
 jobs=${BSNPU_JOBS:-2}  # parallel compile jobs (the project's reference machine has 2 cores)
 cmake -S "$repo" -B "$repo/build" -DCMAKE_BUILD_TYPE=Release "$@"
 cmake --build "$repo/build" -j "$jobs"
-echo "setup: built $repo/build/src/cli/bsnpu"
+echo "setup: built $repo/build/bsnpu"
