@@ -180,6 +180,8 @@ class Builder:
         offset = np.array(offset, np.int64)
         if zero_sum is not None:
             offset = offset - mult * zero_sum  # exact: acc(x) - acc(zero point) = acc(x - zero point)
+            if np.abs(offset).max() >= intmath.OFFSET_LIMIT:
+                raise ValueError("conv1: zero-point correction pushes an offset past 2^61")
         return {"mult": mult.astype(np.int32), "offset": offset, "shift": np.array(shift, np.int32)}
 
 
