@@ -90,7 +90,8 @@ def markdown(results, command):
     lines = [
         "# Accuracy per bit-width",
         "",
-        f"Top-1 on the first {n} images of `test_batch.bin` (all of them when {n} = 10000). "
+        (f"Top-1 on all {n} images of `test_batch.bin`. " if n == 10000 else
+         f"Top-1 on the first {n} images of `test_batch.bin` (not the whole test set). ") +
         "k is the number of BWB weight planes used by every layer (first conv and fc included); "
         "activations are 8-bit in the integer row. Made by:",
         "",
@@ -107,6 +108,15 @@ def markdown(results, command):
             row = rows.get(f"{key}/k{k}")
             cells.append(f"{100 * row['accuracy']:.2f}" if row else "n/a")
         lines.append(f"| {title} | " + " | ".join(cells) + " |")
+    integer = [rows.get(f"integer/k{k}") for k in range(1, 9)]
+    if all(integer):
+        acc = [100 * row["accuracy"] for row in integer]
+        dips = [acc[i] - acc[i + 1] for i in range(7)]
+        lines += ["", "Against the bars (integer datapath):", "",
+                  f"- k = 8 vs float: {acc[7] - 100 * rows['float']['accuracy']:+.2f} points (bar: within 0.5)",
+                  f"- k = 1: {acc[0]:.2f} % (bar: at least 65 %, aim 80 %)",
+                  f"- largest drop from k to k+1: {max(max(dips), 0.0):.2f} points (bar: rises with k, "
+                  "a dip of at most 0.3 near the top is noise)"]
     seconds = results["seconds"]
     lines += ["", "Wall time of each step on this machine "
               f"({results.get('machine', 'unknown')}), seconds:", "",
@@ -115,5 +125,8 @@ def markdown(results, command):
     for key, title in VARIANTS:
         lines.append(f"| {key} | " + " | ".join(str(seconds.get(f'{key}/k{k}', 'n/a')) for k in range(1, 9)) + " |")
     lines += ["", f"The float row took {seconds.get('float')} s. The BN-retrained row's time includes "
-              "re-estimating BN, calibrating activations and fitting the fc affine for that k.", ""]
+              "re-estimating BN, calibrating activations and fitting the fc affine for that k. Times are "
+              "wall clock and grow when other jobs share the machine. The C++ engine computes the integer "
+              "row in about 5 minutes (`build/bsnpu eval --images all`, docs/performance.md) and must "
+              "give exactly these counts.", ""]
     return "\n".join(lines)
