@@ -15,13 +15,21 @@ def main():
     parser.add_argument("--data")
     parser.add_argument("--model", help="model prefix (default: models/resnet18_cifar10)")
     parser.add_argument("--images", type=int, default=None, help="first N test images (default: all)")
+    parser.add_argument("--variants", help="comma-separated subset of: "
+                        + ", ".join(key for key, _ in accuracy.VARIANTS) + " (default: all)")
+    parser.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
     parser.add_argument("--out", default=os.path.join(paths.REPO_ROOT, "docs", "accuracy"),
                         help="output prefix: writes PREFIX.json and PREFIX.md")
     args = parser.parse_args()
+    known = [key for key, _ in accuracy.VARIANTS]
+    for variant in (args.variants.split(",") if args.variants else []):
+        if variant not in known:
+            parser.error(f"--variants: unknown variant '{variant}' (known: {', '.join(known)})")
     started = time.time()
     try:
         results = accuracy.measure(paths.float_model(args.float_model), paths.data_dir(args.data),
-                                   paths.model_prefix(args.model), args.out + ".json", args.images)
+                                   paths.model_prefix(args.model), args.out + ".json", args.images,
+                                   args.variants.split(",") if args.variants else None, args.threads)
     except (fileio.FormatError, OSError) as e:
         print(f"accuracy: error: {e}", file=sys.stderr)
         return 1
