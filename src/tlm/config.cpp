@@ -65,6 +65,17 @@ class FieldReader {
     }
     return value->get<double>();
   }
+  // A number in [low, high]: keeps derived cycle counts and sc_time values far from overflow.
+  // `range` spells the bounds for the message, e.g. "1..100000".
+  double number_in(const std::string& key, double fallback, double low, double high,
+                   const std::string& range) {
+    const json* value = find(key);
+    if (!value) return fallback;
+    if (!value->is_number() || !(value->get<double>() >= low && value->get<double>() <= high)) {
+      fail(field(key), "must be a number in " + range);
+    }
+    return value->get<double>();
+  }
   // "unlimited" or a positive number; returns -1 for unlimited.
   double positive_number_or_unlimited(const std::string& key, double fallback) {
     const json* value = find(key);
@@ -215,8 +226,9 @@ NpuConfig NpuConfig::parse(const std::string& json_text, const std::string& file
   top.expect_constant("version", 1);
   config.name = top.string("name", "", true);
   config.description = top.string("description", "");
-  config.clock_mhz = top.positive_number("clock_mhz", config.clock_mhz);
-  config.quantum_ns = top.positive_number("quantum_ns", config.quantum_ns);
+  config.clock_mhz = top.number_in("clock_mhz", config.clock_mhz, 1, 1e5, "1..100000");
+  config.quantum_ns =
+      top.number_in("quantum_ns", config.quantum_ns, 1e-3, 1e9, "0.001..1000000000");
   config.energy_table = top.string("energy_table", "energy/45nm_horowitz.json");
 
   FieldReader mac = top.object("mac_array");
@@ -258,8 +270,12 @@ NpuConfig NpuConfig::parse(const std::string& json_text, const std::string& file
   FieldReader dram = top.object("dram");
   config.dram.bandwidth_gbytes_per_s = dram.positive_number_or_unlimited(
       "bandwidth_gbytes_per_s", config.dram.bandwidth_gbytes_per_s);
-  config.dram.latency_ns = dram.positive_number("latency_ns", config.dram.latency_ns, true);
+  config.dram.latency_ns =
+      dram.number_in("latency_ns", config.dram.latency_ns, 0, 1e6, "0..1000000");
   dram.finish();
+  if (config.dram.bandwidth_gbytes_per_s >= 0 && config.dram.bandwidth_gbytes_per_s < 1e-3) {
+    dram.fail(dram.field("bandwidth_gbytes_per_s"), "must be at least 0.001 or \"unlimited\"");
+  }
   config.dram.bandwidth.unlimited = config.dram.bandwidth_gbytes_per_s < 0;
   config.dram.bandwidth.bits_per_cycle =
       config.dram.bandwidth.unlimited ? 0

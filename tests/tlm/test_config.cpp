@@ -75,7 +75,18 @@ TEST(Config, OneLineErrorsNameFileAndField) {
   EXPECT_EQ(config_error(document), "configs/x.json: mac_array.rows: must be a positive integer");
   document = default_json();
   document["clock_mhz"] = -1;
-  EXPECT_EQ(config_error(document), "configs/x.json: clock_mhz: must be a positive number");
+  EXPECT_EQ(config_error(document), "configs/x.json: clock_mhz: must be a number in 1..100000");
+  document = default_json();
+  document["clock_mhz"] = 1e12;  // DRAM latency in cycles would overflow
+  EXPECT_EQ(config_error(document), "configs/x.json: clock_mhz: must be a number in 1..100000");
+  document = default_json();
+  document["dram"]["latency_ns"] = 1e300;
+  EXPECT_EQ(config_error(document),
+            "configs/x.json: dram.latency_ns: must be a number in 0..1000000");
+  document = default_json();
+  document["dram"]["bandwidth_gbytes_per_s"] = 1e-300;  // transfer cycles would be infinite
+  EXPECT_EQ(config_error(document),
+            "configs/x.json: dram.bandwidth_gbytes_per_s: must be at least 0.001 or \"unlimited\"");
   document = default_json();
   document["dram"]["bandwidth_gbytes_per_s"] = "fast";
   EXPECT_EQ(
