@@ -6,11 +6,11 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
-#include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "cli/bits.h"
 #include "cli/commands.h"
 #include "core/cifar.h"
 #include "core/engine.h"
@@ -29,25 +29,6 @@ namespace {
 
 namespace po = boost::program_options;
 using Clock = std::chrono::steady_clock;
-
-// "1-8", "1,2,8", "4", "1-3,8" -> sorted distinct k in 1..8.
-std::vector<int> parse_bits(const std::string& text) {
-  const std::string hint =
-      "--bits: '" + text + "' is not a list of k in 1..8 (e.g. 1-8, 1,2,8 or 4)";
-  std::set<int> bits;
-  size_t begin = 0;
-  while (begin <= text.size()) {
-    const size_t comma = std::min(text.find(',', begin), text.size());
-    const std::string item = text.substr(begin, comma - begin);
-    const bool range = item.size() == 3 && item[1] == '-';
-    if (!(item.size() == 1 || range)) throw Error(hint);
-    const int first = item[0] - '0', last = item.back() - '0';
-    if (first < 1 || last > 8 || first > last) throw Error(hint);
-    for (int k = first; k <= last; ++k) bits.insert(k);
-    begin = comma + 1;
-  }
-  return {bits.begin(), bits.end()};
-}
 
 void write_json(const std::string& path, const nlohmann::ordered_json& document) {
   std::ofstream out(path, std::ios::binary);
