@@ -144,6 +144,9 @@ def load_cifar_file(path, limit=None):
 
 def load_cifar(data_dir, split, limit=None):
     """split 'test' reads test_batch.bin; 'train' reads whichever data_batch_{1..5}.bin exist."""
+    if limit is not None and limit < 1:
+        # records[:limit] would silently read all but the last |limit| images.
+        raise FormatError(f"{data_dir}: cannot read the first {limit} {split} images: the count must be positive")
     if not os.path.isdir(data_dir):
         raise FormatError(f"{data_dir}: CIFAR-10 directory not found; {CIFAR_HINT}")
     if split == "test":

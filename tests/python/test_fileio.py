@@ -176,6 +176,8 @@ def test_cifar_good_file_layout(tmp_path):
     np.testing.assert_array_equal(images[0], img)
     images, labels = fileio.load_cifar(str(tmp_path), "test", limit=1)
     assert images.shape == (1, 3, 32, 32) and list(labels) == [7]
+    for limit in (0, -1):  # not records[:-1], which would be all but the last image
+        expect_format_error(lambda: fileio.load_cifar(str(tmp_path), "test", limit=limit), tmp_path, "positive")
 
 
 def test_cifar_truncated_record(tmp_path):
