@@ -25,6 +25,15 @@ def main():
     for variant in (args.variants.split(",") if args.variants else []):
         if variant not in known:
             parser.error(f"--variants: unknown variant '{variant}' (known: {', '.join(known)})")
+    if args.images is not None and args.images < 1:
+        parser.error("--images must be at least 1")
+    if args.threads < 1:
+        parser.error("--threads must be at least 1")
+    # Fail before the float row (minutes), not after it.
+    for path in (paths.float_model(args.float_model), paths.model_prefix(args.model) + ".json"):
+        if not os.path.isfile(path):
+            print(f"accuracy: error: {path}: no such file", file=sys.stderr)
+            return 1
     started = time.time()
     try:
         results = accuracy.measure(paths.float_model(args.float_model), paths.data_dir(args.data),
