@@ -18,6 +18,7 @@ def main():
     parser.add_argument("--variants", help="comma-separated subset of: "
                         + ", ".join(key for key, _ in accuracy.VARIANTS) + " (default: all)")
     parser.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
+    parser.add_argument("--bits", default="1-8", help="k to measure: 1-8, a range A-B or a list (default 1-8)")
     parser.add_argument("--out", default=os.path.join(paths.REPO_ROOT, "docs", "accuracy"),
                         help="output prefix: writes PREFIX.json and PREFIX.md")
     args = parser.parse_args()
@@ -25,6 +26,16 @@ def main():
     for variant in (args.variants.split(",") if args.variants else []):
         if variant not in known:
             parser.error(f"--variants: unknown variant '{variant}' (known: {', '.join(known)})")
+    try:
+        if "-" in args.bits:
+            low, high = (int(v) for v in args.bits.split("-"))
+            bits = list(range(low, high + 1))
+        else:
+            bits = sorted({int(v) for v in args.bits.split(",")})
+    except ValueError:
+        bits = []
+    if not bits or not all(1 <= k <= 8 for k in bits):
+        parser.error(f"--bits: '{args.bits}' is not a range or list of k in 1..8")
     if args.images is not None and args.images < 1:
         parser.error("--images must be at least 1")
     if args.threads < 1:
@@ -38,7 +49,7 @@ def main():
     try:
         results = accuracy.measure(paths.float_model(args.float_model), paths.data_dir(args.data),
                                    paths.model_prefix(args.model), args.out + ".json", args.images,
-                                   args.variants.split(",") if args.variants else None, args.threads)
+                                   args.variants.split(",") if args.variants else None, args.threads, bits)
     except (fileio.FormatError, OSError) as e:
         print(f"accuracy: error: {e}", file=sys.stderr)
         return 1

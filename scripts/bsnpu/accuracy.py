@@ -27,8 +27,9 @@ def log(message):
     print(message, file=sys.stderr, flush=True)
 
 
-def measure(float_path, data_dir, model_prefix, out_json, images_limit=None, variants=None, threads=2):
-    """Measures the rows of `variants` (default: all) not yet in out_json."""
+def measure(float_path, data_dir, model_prefix, out_json, images_limit=None, variants=None, threads=2,
+            bits=range(1, 9)):
+    """Measures the rows of `variants` (default: all) at `bits` not yet in out_json."""
     torch.set_num_threads(threads)
     wanted = set(variants or [key for key, _ in VARIANTS])
     results = {}
@@ -63,19 +64,19 @@ def measure(float_path, data_dir, model_prefix, out_json, images_limit=None, var
     builder = quantize.Builder(float_tensors, card, train_images, train_labels, recipe)
     model = reference.Model(model_prefix)
     # The integer rows first: they carry the issue's bars and the C++ engine's contract.
-    for k in range(1, 9):
+    for k in bits:
         key = f"integer/k{k}"
         if "integer" in wanted and key not in results["rows"]:
             t0 = time.time()
             record(key, reference.predict(model, test_images, k, batch=8), time.time() - t0)
-    for k in range(1, 9):
+    for k in bits:
         key = f"bwb_float_act_bn/k{k}"
         if "bwb_float_act_bn" in wanted and key not in results["rows"]:
             t0 = time.time()
             net = builder.calibrate(k)
             net.act_scales = None
             record(key, torchmodel.predict(net, test_images), time.time() - t0)
-    for k in range(1, 9):
+    for k in bits:
         key = f"bwb_float_act/k{k}"
         if "bwb_float_act" in wanted and key not in results["rows"]:
             t0 = time.time()
