@@ -1,6 +1,5 @@
 #!/usr/bin/env bash
 # Every test of the project: the C++ suites through CTest, then the Python suite through pytest.
-# Tests labelled `long` are left out; `scripts/test.sh --long` runs them too.
 # Needs a build (bash scripts/setup.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -8,7 +7,5 @@ if [[ ! -f build/CTestTestfile.cmake ]]; then
   echo "test.sh: no build/ here: run 'bash scripts/setup.sh' first" >&2
   exit 2
 fi
-label_filter=(-LE long)
-[[ "${1:-}" == "--long" ]] && label_filter=()
-ctest --test-dir build --output-on-failure -j2 "${label_filter[@]}"
+ctest --test-dir build --output-on-failure -j2
 /usr/bin/python3 -m pytest tests/python -q
