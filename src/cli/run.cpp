@@ -1,9 +1,12 @@
 // bsnpu run: the SystemC TLM-2.0 model of the bit-serial NPU. Per k: accuracy of the images
 // through the simulated datapath, cycles and latency of one inference, energy per image and its
 // breakdown; writes the versioned JSON report and, on request, a Chrome/Perfetto timeline.
+#include <unistd.h>
+
 #include <boost/program_options.hpp>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <string>
@@ -34,6 +37,15 @@ void write_json(const std::string& path, const nlohmann::ordered_json& document)
   std::ofstream out(path, std::ios::binary);
   out << document.dump(1) << "\n";
   if (!out) throw Error(path + ": cannot write");
+}
+
+// Fails before a long simulation rather than after it when an output cannot be written.
+void require_writable_directory(const std::string& path, const std::string& option) {
+  std::filesystem::path directory = std::filesystem::path(path).parent_path();
+  if (directory.empty()) directory = ".";
+  if (!std::filesystem::is_directory(directory) || access(directory.c_str(), W_OK) != 0) {
+    throw Error(option + ": " + path + ": directory " + directory.string() + " is not writable");
+  }
 }
 
 int run(int argc, char** argv) {
@@ -74,6 +86,8 @@ int run(int argc, char** argv) {
   if (threads < 1 || threads > 1024) throw Error("--threads: must be in 1..1024");
   if (config_path.empty()) config_path = repo_root() + "/configs/default.json";
   const std::vector<int> bits = parse_bits(bits_text);
+  if (!out_path.empty()) require_writable_directory(out_path, "--out");
+  if (!trace_path.empty()) require_writable_directory(trace_path, "--trace");
 
   const tlm::NpuConfig config = tlm::NpuConfig::load(config_path);
   const tlm::EnergyTable table = tlm::EnergyTable::load(config.energy_table_path());
