@@ -323,8 +323,8 @@ def main(argv=None):
             parser.error(f"--{key} must be at least 1")
     if cfg["train_images"] is not None and cfg["train_images"] < 1:
         parser.error("--train-images must be at least 1")
-    if args.test_images is not None and args.test_images < 1:
-        parser.error("--test-images must be at least 1")
+    if args.test_images is not None and args.test_images < 0:
+        parser.error("--test-images must be 0 (no per-epoch test) or more")
     try:
         train(cfg, paths.data_dir(args.data), args.out, args.checkpoint, args.resume, args.max_steps,
               args.test_images, args.checkpoint_every, args.log_every)
