@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Measure the accuracy table (docs/accuracy.md, docs/accuracy.json). Resumable; ~1.5 h on 2 cores."""
+"""Measure the accuracy table (docs/accuracy.md, docs/accuracy.json). Resumable; 2-3 h on 2 cores."""
 
 import argparse
 import os

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Regenerate every derived artifact from ../shared (or $BSNPU_FLOAT_MODEL / $BSNPU_DATA):
 #   the BWB model (models/), the golden vectors (tests/golden/) and, with --accuracy, the
-#   accuracy table (docs/accuracy.{md,json}, about 1.5 h on 2 cores).
+#   accuracy table (docs/accuracy.{md,json}, 2-3 h on 2 cores).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=/usr/bin/python3
