@@ -1,4 +1,5 @@
-// Subcommands of the bsnpu executable. Each parses its own options and returns the exit status.
+// Subcommands of the bsnpu executable. Each parses its own options and returns the exit status;
+// errors are thrown (bsnpu::Error) and reported by main as one line.
 #pragma once
 
 namespace bsnpu::cli {

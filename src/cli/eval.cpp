@@ -4,7 +4,6 @@
 #include <boost/program_options.hpp>
 #include <chrono>
 #include <cstdio>
-#include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -13,6 +12,7 @@
 
 #include "cli/bits.h"
 #include "cli/commands.h"
+#include "cli/output.h"
 #include "core/cifar.h"
 #include "core/engine.h"
 #include "core/error.h"
@@ -102,6 +102,7 @@ int run_eval(int argc, char** argv) {
   }
   if (threads < 1 || threads > 1024) throw Error("--threads: must be in 1..1024");
   const std::vector<int> bits = parse_bits(bits_text);
+  if (!json_path.empty()) require_writable_directory(json_path, "--json");
   const size_t limit = parse_images(images_text);
 
   const Model model = Model::load(model_prefix(model_option));
@@ -146,7 +147,7 @@ int run_eval(int argc, char** argv) {
               total_seconds, threads);
 
   if (!json_path.empty()) {
-    nlohmann::json report;
+    nlohmann::ordered_json report;
     report["model"] = model.manifest_path();
     report["model_tensors_sha256"] = model.tensors_sha256();
     report["data"] = data;
@@ -161,22 +162,13 @@ int run_eval(int argc, char** argv) {
           {"seconds", row.seconds},
           {"images_per_second", static_cast<double>(row.images) / row.seconds}};
     }
-    std::ofstream out(json_path);
-    out << report.dump(1) << "\n";
-    if (!out) throw Error(json_path + ": cannot write");
+    write_json(json_path, report);
   }
   return 0;
 }
 
 }  // namespace
 
-int eval_command(int argc, char** argv) {
-  try {
-    return run_eval(argc, argv);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "bsnpu: error: %s\n", e.what());
-    return 1;
-  }
-}
+int eval_command(int argc, char** argv) { return run_eval(argc, argv); }
 
 }  // namespace bsnpu::cli

@@ -2,6 +2,7 @@
 // `bsnpu run` simulates the SystemC model.
 #include <cstdio>
 #include <cstring>
+#include <exception>
 
 #include "cli/commands.h"
 
@@ -17,14 +18,29 @@ void print_usage(std::FILE* stream) {
 
 }  // namespace
 
+namespace {
+
+// Every subcommand's failure is one line on stderr and exit status 1.
+int guarded(int (*command)(int, char**), int argc, char** argv) {
+  try {
+    return command(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "bsnpu: error: %s\n", e.what());
+    return 1;
+  }
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   if (argc < 2) {
     print_usage(stderr);
     return 2;
   }
   const char* command = argv[1];
-  if (std::strcmp(command, "eval") == 0) return bsnpu::cli::eval_command(argc - 1, argv + 1);
-  if (std::strcmp(command, "run") == 0) return bsnpu::cli::run_command(argc - 1, argv + 1);
+  if (std::strcmp(command, "eval") == 0)
+    return guarded(bsnpu::cli::eval_command, argc - 1, argv + 1);
+  if (std::strcmp(command, "run") == 0) return guarded(bsnpu::cli::run_command, argc - 1, argv + 1);
   if (std::strcmp(command, "--help") == 0 || std::strcmp(command, "-h") == 0) {
     print_usage(stdout);
     return 0;

@@ -1,13 +1,9 @@
 // bsnpu run: the SystemC TLM-2.0 model of the bit-serial NPU. Per k: accuracy of the images
 // through the simulated datapath, cycles and latency of one inference, energy per image and its
 // breakdown; writes the versioned JSON report and, on request, a Chrome/Perfetto timeline.
-#include <unistd.h>
-
 #include <boost/program_options.hpp>
 #include <chrono>
 #include <cstdio>
-#include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <string>
 #include <thread>
@@ -15,6 +11,7 @@
 
 #include "cli/bits.h"
 #include "cli/commands.h"
+#include "cli/output.h"
 #include "core/cifar.h"
 #include "core/engine.h"
 #include "core/error.h"
@@ -32,21 +29,6 @@ namespace {
 
 namespace po = boost::program_options;
 using Clock = std::chrono::steady_clock;
-
-void write_json(const std::string& path, const nlohmann::ordered_json& document) {
-  std::ofstream out(path, std::ios::binary);
-  out << document.dump(1) << "\n";
-  if (!out) throw Error(path + ": cannot write");
-}
-
-// Fails before a long simulation rather than after it when an output cannot be written.
-void require_writable_directory(const std::string& path, const std::string& option) {
-  std::filesystem::path directory = std::filesystem::path(path).parent_path();
-  if (directory.empty()) directory = ".";
-  if (!std::filesystem::is_directory(directory) || access(directory.c_str(), W_OK) != 0) {
-    throw Error(option + ": " + path + ": directory " + directory.string() + " is not writable");
-  }
-}
 
 int run(int argc, char** argv) {
   std::string config_path, model_option, data_option, bits_text, out_path, trace_path;
@@ -174,14 +156,7 @@ int run(int argc, char** argv) {
 
 }  // namespace
 
-int run_command(int argc, char** argv) {
-  try {
-    return run(argc, argv);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "bsnpu: error: %s\n", e.what());
-    return 1;
-  }
-}
+int run_command(int argc, char** argv) { return run(argc, argv); }
 
 }  // namespace bsnpu::cli
 
