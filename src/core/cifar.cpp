@@ -23,7 +23,7 @@ CifarSet load_cifar_file(const std::string& path, size_t limit) {
   if (limit > 0 && limit < count) count = limit;
   CifarSet set;
   set.labels.resize(count);
-  set.pixels.resize(count * kCifarImageBytes);
+  set.pixels.resize(count * kImageBytes);
   for (size_t i = 0; i < count; ++i) {
     const uint8_t* record = bytes.data() + i * kCifarRecordBytes;
     if (record[0] > 9) {
@@ -32,7 +32,7 @@ CifarSet load_cifar_file(const std::string& path, size_t limit) {
     }
     set.labels[i] = record[0];
     std::copy(record + 1, record + kCifarRecordBytes,
-              set.pixels.begin() + static_cast<long>(i * kCifarImageBytes));
+              set.pixels.begin() + static_cast<long>(i * kImageBytes));
   }
   return set;
 }

@@ -6,16 +6,17 @@
 #include <string>
 #include <vector>
 
+#include "core/arith.h"
+
 namespace bsnpu {
 
-constexpr size_t kCifarImageBytes = 3 * 32 * 32;
-constexpr size_t kCifarRecordBytes = 1 + kCifarImageBytes;
+constexpr size_t kCifarRecordBytes = 1 + kImageBytes;
 
 struct CifarSet {
   std::vector<uint8_t> pixels;  // [N][3][32][32]
   std::vector<uint8_t> labels;  // [N], 0..9
   size_t size() const { return labels.size(); }
-  const uint8_t* image(size_t index) const { return pixels.data() + index * kCifarImageBytes; }
+  const uint8_t* image(size_t index) const { return pixels.data() + index * kImageBytes; }
 };
 
 // How to get the data, appended to "not found" errors.

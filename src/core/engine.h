@@ -1,24 +1,19 @@
-// The fast whole-network path: the model prepared once for one k (weight layouts, requantization
-// vectors), then run image by image on per-thread workspaces, over many threads.
+// The fast whole-network path of `bsnpu eval`: the model prepared once for one k (weights of
+// planes 1..k in the kernel layout, output stages), run layer-major: a batch of images goes
+// through one layer, split between worker threads, before the next layer starts, so each
+// layer's weights are reused across the batch while they are in cache.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <functional>
-#include <memory>
 #include <vector>
 
 #include "core/fast_conv.h"
+#include "core/layer_ops.h"
 #include "core/model.h"
 
 namespace bsnpu {
-
-// Per-thread buffers for one image: one per op output, allocated once.
-struct Workspace {
-  std::vector<ActivationBuffer> unsigned_maps;    // relu conv, add, input, pool (by op index)
-  std::vector<std::vector<int32_t>> signed_maps;  // conv without relu, fc logits (NHWC)
-  std::vector<int32_t> window_sums;
-};
 
 class Network {
  public:
@@ -26,16 +21,22 @@ class Network {
   Network(const Model& model, int k);
 
   int k() const { return k_; }
+  const Model& model() const { return *model_; }
   int num_classes() const { return model_->num_classes(); }
-  Workspace make_workspace() const;
-  // Logits (num_classes int32) of one 3x32x32 uint8 image.
-  void infer(const uint8_t* pixels, Workspace& workspace, int32_t* logits) const;
+  // Runs op `index` for images [begin, end) of `maps` (its inputs already computed); `pixels`
+  // holds image `begin` first, for the input op.
+  void forward_op(size_t index, OpMaps& maps, const uint8_t* pixels, int begin, int end,
+                  ConvScratch& scratch) const;
 
  private:
   const Model* model_;
   int k_;
-  std::vector<std::unique_ptr<PreparedConv>> convs_;  // by op index (null for other ops)
+  std::vector<ConvWeights> weights_;  // by op index (empty for other ops)
+  std::vector<OutputStage> stages_;
 };
+
+// Images per layer-major batch: their largest feature maps stay within a core's L2 cache.
+constexpr int kBatchImages = 16;
 
 struct Classification {
   std::vector<int32_t> logits;   // [images][classes]
@@ -43,7 +44,7 @@ struct Classification {
 };
 
 // Runs `count` images (consecutive 3x32x32 uint8) on `threads` worker threads. `progress`, when
-// set, is called on the calling thread with the number of images done, a few times a second.
+// set, is called with the number of images done after each batch.
 Classification classify(const Network& network, const uint8_t* pixels, size_t count, int threads,
                         const std::function<void(size_t)>& progress = nullptr);
 

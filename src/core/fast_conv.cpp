@@ -3,9 +3,9 @@
 #include <algorithm>
 #include <atomic>
 
+#include "core/arith.h"
 #include "core/error.h"
 #include "core/fast_conv_args.h"
-#include "core/kernels.h"
 
 namespace bsnpu {
 
@@ -13,29 +13,50 @@ namespace {
 
 int round_up(int value, int multiple) { return (value + multiple - 1) / multiple * multiple; }
 
+int64_t requantized(int64_t acc, const detail::RequantArgs& r, int channel) {
+  return std::clamp(requantize(acc, static_cast<int32_t>(r.mult[channel]), r.offset[channel],
+                               static_cast<int>(r.shift[channel])),
+                    r.low, r.high);
+}
+
 // The same arithmetic as conv_kernel_avx512, one output at a time.
 void conv_kernel_portable(const detail::ConvKernelArgs& a) {
   const int64_t block_bytes = int64_t{a.taps} * a.groups * 64;
-  for (int pixel = 0; pixel < a.out_pixels; ++pixel) {
-    const int64_t row = pixel / a.out_width, column = pixel % a.out_width;
-    const uint8_t* window = a.input_origin + row * a.in_row_step + column * a.in_col_step;
-    for (int channel = 0; channel < a.out_channels; ++channel) {
-      const int8_t* weights = a.weights + (channel / 16) * block_bytes + (channel % 16) * 4;
-      int32_t dot = 0;
-      for (int t = 0; t < a.taps; ++t) {
-        const uint8_t* source = window + a.tap_offsets[t];
-        for (int g = 0; g < a.groups; ++g) {
-          const int8_t* w = weights + (int64_t{t} * a.groups + g) * 64;
-          for (int i = 0; i < 4; ++i) dot += int32_t{w[i]} * int32_t{source[4 * g + i]};
+  for (int row = 0; row < a.rows; ++row) {
+    for (int column = 0; column < a.out_width; ++column) {
+      const int pixel = row * a.out_width + column;
+      const uint8_t* window = a.input_rows[row] + column * a.in_col_step;
+      for (int channel = 0; channel < a.out_channels; ++channel) {
+        const int8_t* weights = a.weights + (channel / 16) * block_bytes + (channel % 16) * 4;
+        int32_t dot = 0;
+        for (int t = 0; t < a.taps; ++t) {
+          const uint8_t* source = window + a.tap_offsets[t];
+          for (int g = 0; g < a.groups; ++g) {
+            const int8_t* w = weights + (int64_t{t} * a.groups + g) * 64;
+            for (int i = 0; i < 4; ++i) dot += int32_t{w[i]} * int32_t{source[4 * g + i]};
+          }
+        }
+        int64_t acc = dot;
+        if (a.dot_shift) acc = 2 * acc + a.window_sums[pixel];
+        const int64_t at = column * a.out_pixel_pitch + channel;
+        if (!a.requant) {
+          a.out_rows_i32[row][at] = static_cast<int32_t>(acc);
+        } else if (a.out_rows_u8) {
+          a.out_rows_u8[row][at] = static_cast<uint8_t>(requantized(acc, *a.requant, channel));
+        } else {
+          a.out_rows_i32[row][at] = static_cast<int32_t>(requantized(acc, *a.requant, channel));
         }
       }
-      int64_t acc = dot;
-      if (a.dot_shift) acc = 2 * acc + a.window_sums[pixel];
+    }
+  }
+}
+
+void requant_rows_portable(const detail::RequantRowArgs& a) {
+  for (int pixel = 0; pixel < a.pixels; ++pixel) {
+    for (int channel = 0; channel < a.channels; ++channel) {
       const int64_t value =
-          std::clamp(requantize(acc, static_cast<int32_t>(a.mult[channel]), a.offset[channel],
-                                static_cast<int>(a.shift[channel])),
-                     a.low, a.high);
-      const int64_t at = row * a.out_row_pitch + column * a.out_pixel_pitch + channel;
+          requantized(a.acc[int64_t{pixel} * a.channels + channel], *a.requant, channel);
+      const int64_t at = pixel * a.out_pixel_pitch + channel;
       if (a.out_u8) {
         a.out_u8[at] = static_cast<uint8_t>(value);
       } else {
@@ -54,23 +75,99 @@ bool cpu_has_avx512_vnni() {
          __builtin_cpu_supports("avx512vnni");
 }
 
-}  // namespace
-
-ActivationBuffer::ActivationBuffer(int height_, int width_, int real_channels, int border_)
-    : height(height_), width(width_), channels(round_up(real_channels, 4)), border(border_) {
-  data.assign(static_cast<size_t>((height + 2 * border) * row_bytes()), 0);
+detail::RequantArgs requant_args(const OutputStage& stage) {
+  return {stage.mult.data(), stage.offset.data(), stage.half.data(), stage.shift.data(), stage.low,
+          stage.high};
 }
 
-void ActivationBuffer::fill_border(const std::vector<int32_t>& pad_value, int real_channels) {
-  for (int y = -border; y < height + border; ++y) {
-    for (int x = -border; x < width + border; ++x) {
-      if (y >= 0 && y < height && x >= 0 && x < width) continue;
-      uint8_t* pixel = at(y, x);
-      for (int c = 0; c < real_channels; ++c)
-        pixel[c] = static_cast<uint8_t>(pad_value[static_cast<size_t>(c)]);
+// Images [begin, end) through the layer into the rows the caller's pointers name.
+void run_conv(const ConvWeights& conv, const detail::RequantArgs* requant, const ByteMap& input,
+              int begin, int end, ConvScratch& scratch, bool u8_out, int64_t out_pixel_pitch) {
+  if (input.border < conv.pad || input.height != conv.in_hw || input.width != conv.in_hw ||
+      input.channels != 4 * conv.groups || begin < 0 || end > input.images || begin >= end) {
+    throw Error(conv.name + ": input feature map does not match the layer");
+  }
+  const int taps = conv.kernel * conv.kernel;
+  std::vector<int32_t> tap_offsets(static_cast<size_t>(taps));
+  for (int ky = 0; ky < conv.kernel; ++ky) {
+    for (int kx = 0; kx < conv.kernel; ++kx) {
+      tap_offsets[static_cast<size_t>(ky * conv.kernel + kx)] =
+          static_cast<int32_t>(ky * input.row_bytes() + kx * input.channels);
     }
   }
+  const int rows = (end - begin) * conv.out_hw;
+  scratch.input_rows.resize(static_cast<size_t>(rows));
+  for (int image = begin; image < end; ++image) {
+    for (int y = 0; y < conv.out_hw; ++y) {
+      scratch.input_rows[static_cast<size_t>((image - begin) * conv.out_hw + y)] =
+          input.at(image, y * conv.stride - conv.pad, -conv.pad);
+    }
+  }
+  detail::ConvKernelArgs args{};
+  args.weights = conv.weights.data();
+  args.out_blocks = conv.out_blocks;
+  args.out_channels = conv.out_channels;
+  args.taps = taps;
+  args.groups = conv.groups;
+  args.tap_offsets = tap_offsets.data();
+  args.input_rows = scratch.input_rows.data();
+  args.in_col_step = int64_t{conv.stride} * input.channels;
+  args.out_width = conv.out_hw;
+  args.rows = rows;
+  args.dot_shift = conv.dot_shift;
+  args.requant = requant;
+  args.out_pixel_pitch = out_pixel_pitch;
+  if (u8_out) {
+    args.out_rows_u8 = scratch.out_rows_u8.data();
+  } else {
+    args.out_rows_i32 = scratch.out_rows_i32.data();
+  }
+  if (conv.dot_shift) {
+    // Window sums from per-pixel channel sums of each image's whole bordered buffer.
+    const int buffer_width = input.width + 2 * input.border;
+    const int buffer_pixels = (input.height + 2 * input.border) * buffer_width;
+    const int out_pixels = conv.out_hw * conv.out_hw;
+    scratch.window_sums.resize(static_cast<size_t>(buffer_pixels + rows * conv.out_hw));
+    int32_t* pixel_sums = scratch.window_sums.data() + rows * conv.out_hw;
+    const int origin = input.border - conv.pad;
+    for (int image = begin; image < end; ++image) {
+      const uint8_t* pixels = input.data.data() + image * input.image_bytes();
+      for (int pixel = 0; pixel < buffer_pixels; ++pixel) {
+        const uint8_t* source = pixels + static_cast<int64_t>(pixel) * input.channels;
+        int32_t sum = 0;
+        for (int c = 0; c < input.channels; ++c) sum += source[c];
+        pixel_sums[pixel] = sum;
+      }
+      int32_t* sums = scratch.window_sums.data() + (image - begin) * out_pixels;
+      for (int pixel = 0; pixel < out_pixels; ++pixel) {
+        const int top = origin + (pixel / conv.out_hw) * conv.stride;
+        const int left = origin + (pixel % conv.out_hw) * conv.stride;
+        int32_t sum = 0;
+        for (int ky = 0; ky < conv.kernel; ++ky) {
+          for (int kx = 0; kx < conv.kernel; ++kx)
+            sum += pixel_sums[(top + ky) * buffer_width + left + kx];
+        }
+        sums[pixel] = sum;
+      }
+    }
+    args.window_sums = scratch.window_sums.data();
+  }
+  if (fast_conv_uses_avx512()) {
+    detail::conv_kernel_avx512(args);
+  } else {
+    conv_kernel_portable(args);
+  }
 }
+
+void check_output(const ConvWeights& conv, int images, int height, int width, int channels,
+                  int end) {
+  if (height != conv.out_hw || width != conv.out_hw || channels < conv.out_channels ||
+      end > images) {
+    throw Error(conv.name + ": output feature map does not match the layer");
+  }
+}
+
+}  // namespace
 
 bool fast_conv_uses_avx512() {
   static const bool has_avx512 = cpu_has_avx512_vnni();
@@ -79,7 +176,8 @@ bool fast_conv_uses_avx512() {
 
 void force_portable_fast_conv(bool portable) { portable_forced = portable; }
 
-PreparedConv prepare_conv(const Op& op, int k, int act_bits, int accumulator_bits) {
+ConvWeights prepare_weights(const Op& op, int first_plane, int last_plane, int act_bits,
+                            int accumulator_bits) {
   if (op.kind != OpKind::Conv && op.kind != OpKind::Fc) {
     throw Error(op.name + ": not a conv or fc layer");
   }
@@ -87,9 +185,11 @@ PreparedConv prepare_conv(const Op& op, int k, int act_bits, int accumulator_bit
     throw Error(op.name + ": the fast kernel takes activations of at most 8 bits (act_bits = " +
                 std::to_string(act_bits) + ")");
   }
-  if (k < 1 || k > 8) throw Error(op.name + ": k=" + std::to_string(k) + " outside 1..8");
-  const Requant& requant = op.requant_at(k);
-  PreparedConv conv;
+  if (first_plane < 0 || first_plane >= last_plane || last_plane > 8) {
+    throw Error(op.name + ": planes " + std::to_string(first_plane + 1) + ".." +
+                std::to_string(last_plane) + " outside 1..8");
+  }
+  ConvWeights conv;
   conv.name = op.name;
   conv.in_channels = op.in_channels;
   conv.groups = round_up(op.in_channels, 4) / 4;
@@ -100,20 +200,25 @@ PreparedConv prepare_conv(const Op& op, int k, int act_bits, int accumulator_bit
   conv.pad = op.pad;
   conv.in_hw = op.in_hw;
   conv.out_hw = op.out_hw;
-  conv.dot_shift = k == 8 ? 1 : 0;
+  conv.first_plane = first_plane;
+  conv.last_plane = last_plane;
+  const int planes = last_plane - first_plane;
+  conv.dot_shift = planes == 8 ? 1 : 0;
 
-  // Static overflow check: every |partial sum| <= K * (2^k - 1) * max input, and at k = 8 the
-  // kernel's intermediate 2 * sum(w x) reaches K * 256 * max input. Both must fit the accumulator.
+  // Static overflow check: every |accumulator| up to last_plane is at most
+  // K * (2^last_plane - 1) * max input, and the kernel's int32 dot product reaches
+  // K * 127 * max input (K * 256 * max input for the doubled sum of all 8 planes).
   int64_t max_input = (int64_t{1} << act_bits) - 1;
   for (int32_t value : op.pad_value) max_input = std::max<int64_t>(max_input, value);
   const int64_t fan_in = op.fan_in();
   const int64_t limit = int64_t{1} << (accumulator_bits - 1);
-  const int64_t worst = fan_in * ((int64_t{1} << k) - 1) * max_input;
-  const int64_t worst_kernel = fan_in * (k == 8 ? 256 : 127) * max_input;
+  const int64_t worst = fan_in * ((int64_t{1} << last_plane) - 1) * max_input;
+  const int64_t worst_kernel = fan_in * (planes == 8 ? 256 : 127) * max_input;
   if (worst >= limit || worst_kernel >= (int64_t{1} << 31)) {
     throw Error(op.name + ": worst-case accumulator " +
-                std::to_string(std::max(worst, worst_kernel)) + " at k=" + std::to_string(k) +
-                " overflows the signed " + std::to_string(accumulator_bits) + "-bit accumulator");
+                std::to_string(std::max(worst, worst_kernel)) + " at k=" +
+                std::to_string(last_plane) + " overflows the signed " +
+                std::to_string(accumulator_bits) + "-bit accumulator");
   }
 
   const int taps = op.kernel * op.kernel;
@@ -122,104 +227,115 @@ PreparedConv prepare_conv(const Op& op, int k, int act_bits, int accumulator_bit
     for (int c = 0; c < op.in_channels; ++c) {
       for (int t = 0; t < taps; ++t) {
         const uint8_t code = op.codes[static_cast<size_t>((o * op.in_channels + c) * taps + t)];
-        const int value = k == 8 ? code - 128 : 2 * (code >> (8 - k)) + 1 - (1 << k);
+        const int value = planes == 8 ? code - 128 : plane_level(code, first_plane, last_plane);
         const size_t at = ((static_cast<size_t>(o / 16) * taps + t) * conv.groups + c / 4) * 64 +
                           (o % 16) * 4 + c % 4;
         conv.weights[at] = static_cast<int8_t>(value);
       }
     }
   }
-  const size_t padded_channels = static_cast<size_t>(conv.out_blocks) * 16;
-  conv.mult.assign(padded_channels, 0);
-  conv.offset.assign(padded_channels, 0);
-  conv.half.assign(padded_channels, 0);
-  conv.shift.assign(padded_channels, 0);
-  for (size_t o = 0; o < static_cast<size_t>(op.out_channels); ++o) {
-    conv.mult[o] = requant.mult[o];
-    conv.offset[o] = requant.offset[o];
-    conv.shift[o] = requant.shift[o];
-    conv.half[o] = requant.shift[o] > 0 ? int64_t{1} << (requant.shift[o] - 1) : 0;
-  }
-  if (op.kind == OpKind::Conv && op.relu) {
-    conv.low = 0;
-    conv.high = (int64_t{1} << act_bits) - 1;
-  } else {
-    conv.low = INT32_MIN;
-    conv.high = INT32_MAX;
-  }
   return conv;
 }
 
-void conv_forward(const PreparedConv& conv, const ActivationBuffer& input, ActivationBuffer* out_u8,
-                  int32_t* out_i32, std::vector<int32_t>& window_sums) {
-  if (input.border < conv.pad || input.height != conv.in_hw || input.channels != 4 * conv.groups) {
-    throw Error(conv.name + ": input buffer does not match the layer");
+OutputStage output_stage(const Op& op, int k, int act_bits) {
+  if (op.kind != OpKind::Conv && op.kind != OpKind::Fc) {
+    throw Error(op.name + ": not a conv or fc layer");
   }
-  const int taps = conv.kernel * conv.kernel;
-  int32_t tap_offsets[256];
-  if (taps > 256) throw Error(conv.name + ": kernel too large");
-  for (int ky = 0; ky < conv.kernel; ++ky) {
-    for (int kx = 0; kx < conv.kernel; ++kx) {
-      tap_offsets[ky * conv.kernel + kx] = ky * input.row_bytes() + kx * input.channels;
-    }
+  const Requant& requant = op.requant_at(k);
+  OutputStage stage;
+  const size_t padded_channels = static_cast<size_t>(round_up(op.out_channels, 16));
+  stage.mult.assign(padded_channels, 0);
+  stage.offset.assign(padded_channels, 0);
+  stage.half.assign(padded_channels, 0);
+  stage.shift.assign(padded_channels, 0);
+  for (size_t o = 0; o < static_cast<size_t>(op.out_channels); ++o) {
+    stage.mult[o] = requant.mult[o];
+    stage.offset[o] = requant.offset[o];
+    stage.shift[o] = requant.shift[o];
+    stage.half[o] = requant.shift[o] > 0 ? int64_t{1} << (requant.shift[o] - 1) : 0;
   }
-  detail::ConvKernelArgs args{};
-  args.weights = conv.weights.data();
-  args.out_blocks = conv.out_blocks;
-  args.out_channels = conv.out_channels;
-  args.taps = taps;
-  args.groups = conv.groups;
-  args.tap_offsets = tap_offsets;
-  args.input_origin = input.at(-conv.pad, -conv.pad);
-  args.in_row_step = int64_t{conv.stride} * input.row_bytes();
-  args.in_col_step = int64_t{conv.stride} * input.channels;
-  args.out_width = conv.out_hw;
-  args.out_pixels = conv.out_hw * conv.out_hw;
-  args.dot_shift = conv.dot_shift;
-  args.mult = conv.mult.data();
-  args.offset = conv.offset.data();
-  args.half = conv.half.data();
-  args.shift = conv.shift.data();
-  args.low = conv.low;
-  args.high = conv.high;
+  if (op.kind == OpKind::Conv && op.relu) {
+    stage.low = 0;
+    stage.high = (int64_t{1} << act_bits) - 1;
+  } else {
+    stage.low = INT32_MIN;
+    stage.high = INT32_MAX;
+  }
+  return stage;
+}
+
+void conv_partial_sums(const ConvWeights& weights, const ByteMap& input, int begin, int end,
+                       WordMap& sums, ConvScratch& scratch) {
+  check_output(weights, sums.images, sums.height, sums.width, sums.channels, end);
+  if (sums.channels != weights.out_channels) {
+    throw Error(weights.name + ": partial-sum map does not match the layer");
+  }
+  scratch.out_rows_i32.resize(static_cast<size_t>((end - begin) * weights.out_hw));
+  for (int image = begin; image < end; ++image) {
+    for (int y = 0; y < weights.out_hw; ++y)
+      scratch.out_rows_i32[static_cast<size_t>((image - begin) * weights.out_hw + y)] =
+          sums.at(image, y, 0);
+  }
+  run_conv(weights, nullptr, input, begin, end, scratch, false, sums.channels);
+}
+
+void conv_requantized(const ConvWeights& weights, const OutputStage& stage, const ByteMap& input,
+                      int begin, int end, ByteMap* out_u8, WordMap* out_i32,
+                      ConvScratch& scratch) {
+  if ((out_u8 == nullptr) == (out_i32 == nullptr)) {
+    throw Error(weights.name + ": exactly one output map expected");
+  }
+  const size_t rows = static_cast<size_t>((end - begin) * weights.out_hw);
   if (out_u8) {
-    args.out_u8 = out_u8->at(0, 0);
-    args.out_row_pitch = out_u8->row_bytes();
-    args.out_pixel_pitch = out_u8->channels;
+    check_output(weights, out_u8->images, out_u8->height, out_u8->width, out_u8->channels, end);
+    scratch.out_rows_u8.resize(rows);
   } else {
-    args.out_i32 = out_i32;
-    args.out_row_pitch = int64_t{conv.out_hw} * conv.out_channels;
-    args.out_pixel_pitch = conv.out_channels;
+    check_output(weights, out_i32->images, out_i32->height, out_i32->width, out_i32->channels,
+                 end);
+    scratch.out_rows_i32.resize(rows);
   }
-  if (conv.dot_shift) {
-    // Window sums from per-pixel channel sums of the whole bordered buffer.
-    const int buffer_width = input.width + 2 * input.border;
-    const int buffer_pixels = (input.height + 2 * input.border) * buffer_width;
-    window_sums.resize(static_cast<size_t>(buffer_pixels + args.out_pixels));
-    int32_t* pixel_sums = window_sums.data() + args.out_pixels;
-    for (int pixel = 0; pixel < buffer_pixels; ++pixel) {
-      const uint8_t* source = input.data.data() + static_cast<size_t>(pixel) * input.channels;
-      int32_t sum = 0;
-      for (int c = 0; c < input.channels; ++c) sum += source[c];
-      pixel_sums[pixel] = sum;
-    }
-    const int origin = input.border - conv.pad;
-    for (int pixel = 0; pixel < args.out_pixels; ++pixel) {
-      const int top = origin + (pixel / args.out_width) * conv.stride;
-      const int left = origin + (pixel % args.out_width) * conv.stride;
-      int32_t sum = 0;
-      for (int ky = 0; ky < conv.kernel; ++ky) {
-        for (int kx = 0; kx < conv.kernel; ++kx)
-          sum += pixel_sums[(top + ky) * buffer_width + left + kx];
+  for (int image = begin; image < end; ++image) {
+    for (int y = 0; y < weights.out_hw; ++y) {
+      const size_t row = static_cast<size_t>((image - begin) * weights.out_hw + y);
+      if (out_u8) {
+        scratch.out_rows_u8[row] = out_u8->at(image, y, 0);
+      } else {
+        scratch.out_rows_i32[row] = out_i32->at(image, y, 0);
       }
-      window_sums[static_cast<size_t>(pixel)] = sum;
     }
-    args.window_sums = window_sums.data();
   }
-  if (fast_conv_uses_avx512()) {
-    detail::conv_kernel_avx512(args);
-  } else {
-    conv_kernel_portable(args);
+  const detail::RequantArgs requant = requant_args(stage);
+  run_conv(weights, &requant, input, begin, end, scratch, out_u8 != nullptr,
+           out_u8 ? out_u8->channels : out_i32->channels);
+}
+
+void requantize_map(const WordMap& acc, const OutputStage& stage, int begin, int end,
+                    ByteMap* out_u8, WordMap* out_i32) {
+  if ((out_u8 == nullptr) == (out_i32 == nullptr) || end > acc.images ||
+      static_cast<size_t>(acc.channels) > stage.mult.size()) {
+    throw Error("requantize_map: maps do not match");
+  }
+  const detail::RequantArgs requant = requant_args(stage);
+  for (int image = begin; image < end; ++image) {
+    for (int y = 0; y < acc.height; ++y) {
+      detail::RequantRowArgs args{};
+      args.acc = acc.at(image, y, 0);
+      args.pixels = acc.width;
+      args.channels = acc.channels;
+      args.requant = &requant;
+      if (out_u8) {
+        args.out_u8 = out_u8->at(image, y, 0);
+        args.out_pixel_pitch = out_u8->channels;
+      } else {
+        args.out_i32 = out_i32->at(image, y, 0);
+        args.out_pixel_pitch = out_i32->channels;
+      }
+      if (fast_conv_uses_avx512()) {
+        detail::requant_rows_avx512(args);
+      } else {
+        requant_rows_portable(args);
+      }
+    }
   }
 }
 

@@ -13,17 +13,30 @@ namespace {
 
 constexpr int kMaxPixels = 6;  // NB = 4 blocks x 6 pixels = 24 accumulators + 4 weight registers
 
-inline __m512i requant8(__m512i acc64, const ConvKernelArgs& a, int channel) {
+inline __m512i requant8(__m512i acc64, const RequantArgs& r, int channel) {
   const __m512i zero = _mm512_setzero_si512();
-  const __m512i t = _mm512_add_epi64(_mm512_mul_epi32(acc64, _mm512_loadu_si512(a.mult + channel)),
-                                     _mm512_loadu_si512(a.offset + channel));
+  const __m512i t = _mm512_add_epi64(_mm512_mul_epi32(acc64, _mm512_loadu_si512(r.mult + channel)),
+                                     _mm512_loadu_si512(r.offset + channel));
   const __mmask8 negative = _mm512_cmplt_epi64_mask(t, zero);
   const __m512i magnitude =
-      _mm512_srlv_epi64(_mm512_add_epi64(_mm512_abs_epi64(t), _mm512_loadu_si512(a.half + channel)),
-                        _mm512_loadu_si512(a.shift + channel));
+      _mm512_srlv_epi64(_mm512_add_epi64(_mm512_abs_epi64(t), _mm512_loadu_si512(r.half + channel)),
+                        _mm512_loadu_si512(r.shift + channel));
   const __m512i rounded = _mm512_mask_sub_epi64(magnitude, negative, zero, magnitude);
-  return _mm512_min_epi64(_mm512_max_epi64(rounded, _mm512_set1_epi64(a.low)),
-                          _mm512_set1_epi64(a.high));
+  return _mm512_min_epi64(_mm512_max_epi64(rounded, _mm512_set1_epi64(r.low)),
+                          _mm512_set1_epi64(r.high));
+}
+
+// 16 int32 accumulators of channels channel..channel+15 requantized and clamped.
+inline __m512i requant16(__m512i acc, const RequantArgs& r, int channel) {
+  const __m512i low = requant8(_mm512_cvtepi32_epi64(_mm512_castsi512_si256(acc)), r, channel);
+  const __m512i high =
+      requant8(_mm512_cvtepi32_epi64(_mm512_extracti64x4_epi64(acc, 1)), r, channel + 8);
+  return _mm512_inserti64x4(_mm512_castsi256_si512(_mm512_cvtepi64_epi32(low)),
+                            _mm512_cvtepi64_epi32(high), 1);
+}
+
+inline __mmask16 channel_mask(int valid) {
+  return valid >= 16 ? 0xFFFF : static_cast<__mmask16>((1u << valid) - 1);
 }
 
 inline void store_outputs(const ConvKernelArgs& a, __m512i acc, int block, int pixel) {
@@ -31,19 +44,18 @@ inline void store_outputs(const ConvKernelArgs& a, __m512i acc, int block, int p
     acc = _mm512_add_epi32(_mm512_slli_epi32(acc, 1), _mm512_set1_epi32(a.window_sums[pixel]));
   }
   const int channel = block * 16;
-  const __m512i low = requant8(_mm512_cvtepi32_epi64(_mm512_castsi512_si256(acc)), a, channel);
-  const __m512i high =
-      requant8(_mm512_cvtepi32_epi64(_mm512_extracti64x4_epi64(acc, 1)), a, channel + 8);
-  const __m512i result = _mm512_inserti64x4(_mm512_castsi256_si512(_mm512_cvtepi64_epi32(low)),
-                                            _mm512_cvtepi64_epi32(high), 1);
-  const int valid = a.out_channels - channel;
-  const __mmask16 mask = valid >= 16 ? 0xFFFF : static_cast<__mmask16>((1u << valid) - 1);
-  const int64_t row = pixel / a.out_width, column = pixel % a.out_width;
-  const int64_t at = row * a.out_row_pitch + column * a.out_pixel_pitch + channel;
-  if (a.out_u8) {
-    _mm_mask_storeu_epi8(a.out_u8 + at, mask, _mm512_cvtepi32_epi8(result));
+  const __mmask16 mask = channel_mask(a.out_channels - channel);
+  const int row = pixel / a.out_width;
+  const int64_t at = (pixel % a.out_width) * a.out_pixel_pitch + channel;
+  if (!a.requant) {
+    _mm512_mask_storeu_epi32(a.out_rows_i32[row] + at, mask, acc);
+    return;
+  }
+  const __m512i result = requant16(acc, *a.requant, channel);
+  if (a.out_rows_u8) {
+    _mm_mask_storeu_epi8(a.out_rows_u8[row] + at, mask, _mm512_cvtepi32_epi8(result));
   } else {
-    _mm512_mask_storeu_epi32(a.out_i32 + at, mask, result);
+    _mm512_mask_storeu_epi32(a.out_rows_i32[row] + at, mask, result);
   }
 }
 
@@ -52,8 +64,7 @@ void tile(const ConvKernelArgs& a, int block0, int pixel0) {
   const uint8_t* window[NP];
   for (int p = 0; p < NP; ++p) {
     const int pixel = pixel0 + p;
-    window[p] = a.input_origin + (pixel / a.out_width) * a.in_row_step +
-                (pixel % a.out_width) * a.in_col_step;
+    window[p] = a.input_rows[pixel / a.out_width] + (pixel % a.out_width) * a.in_col_step;
   }
   const int64_t block_bytes = int64_t{a.taps} * a.groups * 64;
   const int8_t* weights = a.weights + block0 * block_bytes;
@@ -100,9 +111,10 @@ void tile_any(const ConvKernelArgs& a, int block0, int pixel0, int pixels) {
 
 template <int NB>
 void run_blocks(const ConvKernelArgs& a) {
+  const int out_pixels = a.rows * a.out_width;
   for (int block0 = 0; block0 < a.out_blocks; block0 += NB) {
-    for (int pixel0 = 0; pixel0 < a.out_pixels; pixel0 += kMaxPixels) {
-      const int pixels = a.out_pixels - pixel0 < kMaxPixels ? a.out_pixels - pixel0 : kMaxPixels;
+    for (int pixel0 = 0; pixel0 < out_pixels; pixel0 += kMaxPixels) {
+      const int pixels = out_pixels - pixel0 < kMaxPixels ? out_pixels - pixel0 : kMaxPixels;
       tile_any<NB>(a, block0, pixel0, pixels);
     }
   }
@@ -117,6 +129,23 @@ void conv_kernel_avx512(const ConvKernelArgs& args) {
     run_blocks<2>(args);
   } else {
     run_blocks<1>(args);
+  }
+}
+
+void requant_rows_avx512(const RequantRowArgs& a) {
+  for (int pixel = 0; pixel < a.pixels; ++pixel) {
+    const int32_t* acc = a.acc + static_cast<int64_t>(pixel) * a.channels;
+    for (int channel = 0; channel < a.channels; channel += 16) {
+      const __mmask16 mask = channel_mask(a.channels - channel);
+      const __m512i result =
+          requant16(_mm512_maskz_loadu_epi32(mask, acc + channel), *a.requant, channel);
+      const int64_t at = pixel * a.out_pixel_pitch + channel;
+      if (a.out_u8) {
+        _mm_mask_storeu_epi8(a.out_u8 + at, mask, _mm512_cvtepi32_epi8(result));
+      } else {
+        _mm512_mask_storeu_epi32(a.out_i32 + at, mask, result);
+      }
+    }
   }
 }
 

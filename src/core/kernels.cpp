@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdlib>
 
+#include "core/arith.h"
 #include "core/error.h"
 #include "core/fast_conv.h"
 
@@ -46,8 +47,8 @@ int64_t output_clamp_low(const Op& op) {
 }
 
 // Shape-derived counts of a conv/fc at k (identical to what the plane-serial kernel counts).
-ActionCounts mac_counts(const Op& op, int k) {
-  ActionCounts counts;
+OpCounts mac_counts(const Op& op, int k) {
+  OpCounts counts;
   const uint64_t outputs = static_cast<uint64_t>(op.out_channels) * op.out_spatial();
   counts.macs = outputs * static_cast<uint64_t>(op.fan_in());
   counts.pe_addsub = counts.macs * static_cast<uint64_t>(k);
@@ -62,7 +63,7 @@ ActionCounts mac_counts(const Op& op, int k) {
 // b_ij x_j with b = ±1 from bit 8-i of the code, then acc = 2 acc + S for every output pixel.
 // Inner loops run over output pixels so the compiler can vectorize the ±x additions.
 Tensor mac_plane_serial(const Model& model, const Op& op, const Tensor& input, int k,
-                        ActionCounts* counts) {
+                        OpCounts* counts) {
   const int in_hw = op.in_hw, out_hw = op.out_hw, kernel = op.kernel, stride = op.stride;
   const int padded_hw = in_hw + 2 * op.pad;
   // Input with its padding made explicit (pad_value per channel: the zero point for conv1).
@@ -83,7 +84,7 @@ Tensor mac_plane_serial(const Model& model, const Op& op, const Tensor& input, i
   Tensor output(static_cast<size_t>(op.out_channels) * out_spatial);
   std::vector<int64_t> acc(static_cast<size_t>(out_spatial));
   std::vector<int64_t> plane_sum(static_cast<size_t>(out_spatial));
-  ActionCounts local;
+  OpCounts local;
   for (int o = 0; o < op.out_channels; ++o) {
     std::fill(acc.begin(), acc.end(), 0);
     for (int plane = 1; plane <= k; ++plane) {
@@ -132,27 +133,28 @@ Tensor mac_plane_serial(const Model& model, const Op& op, const Tensor& input, i
   return output;
 }
 
-Tensor mac_fast(const Model& model, const Op& op, const Tensor& input, int k,
-                ActionCounts* counts) {
-  const PreparedConv conv = prepare_conv(op, k, model.act_bits(), model.accumulator_bits());
-  ActivationBuffer buffer(op.in_hw, op.in_hw, op.in_channels, op.pad);
-  buffer.fill_border(op.pad_value, op.in_channels);
+Tensor mac_fast(const Model& model, const Op& op, const Tensor& input, int k, OpCounts* counts) {
+  const ConvWeights weights =
+      prepare_weights(op, 0, k, model.act_bits(), model.accumulator_bits());
+  ByteMap buffer(1, op.in_hw, op.in_hw, op.in_channels, op.pad);
+  buffer.fill_border(op.pad_value);
   const int in_spatial = op.in_hw * op.in_hw;
   for (int c = 0; c < op.in_channels; ++c) {
     for (int p = 0; p < in_spatial; ++p) {
-      buffer.at(p / op.in_hw, p % op.in_hw)[c] =
+      buffer.at(0, p / op.in_hw, p % op.in_hw)[c] =
           static_cast<uint8_t>(input[static_cast<size_t>(c) * in_spatial + p]);
     }
   }
+  WordMap nhwc(1, op.out_hw, op.out_hw, op.out_channels);
+  ConvScratch scratch;
+  conv_requantized(weights, output_stage(op, k, model.act_bits()), buffer, 0, 1, nullptr, &nhwc,
+                   scratch);
   const int out_spatial = op.out_spatial();
-  std::vector<int32_t> nhwc(static_cast<size_t>(out_spatial) * op.out_channels);
-  std::vector<int32_t> window_sums;
-  conv_forward(conv, buffer, nullptr, nhwc.data(), window_sums);
-  Tensor output(nhwc.size());
+  Tensor output(nhwc.data.size());
   for (int p = 0; p < out_spatial; ++p) {
     for (int o = 0; o < op.out_channels; ++o) {
       output[static_cast<size_t>(o) * out_spatial + p] =
-          nhwc[static_cast<size_t>(p) * op.out_channels + o];
+          nhwc.data[static_cast<size_t>(p) * op.out_channels + o];
     }
   }
   if (counts) *counts += mac_counts(op, k);
@@ -161,7 +163,7 @@ Tensor mac_fast(const Model& model, const Op& op, const Tensor& input, int k,
 
 }  // namespace
 
-ActionCounts& ActionCounts::operator+=(const ActionCounts& other) {
+OpCounts& OpCounts::operator+=(const OpCounts& other) {
   macs += other.macs;
   pe_addsub += other.pe_addsub;
   plane_passes += other.plane_passes;
@@ -173,44 +175,30 @@ ActionCounts& ActionCounts::operator+=(const ActionCounts& other) {
   return *this;
 }
 
-bool ActionCounts::operator==(const ActionCounts& other) const {
+bool OpCounts::operator==(const OpCounts& other) const {
   return macs == other.macs && pe_addsub == other.pe_addsub && plane_passes == other.plane_passes &&
          shift_accumulates == other.shift_accumulates && requant_ops == other.requant_ops &&
          residual_adds == other.residual_adds && pool_adds == other.pool_adds &&
          weight_bits == other.weight_bits;
 }
 
-int64_t round_shift(int64_t t, int shift) {
-  if (shift == 0) return t;
-  const uint64_t magnitude = t < 0 ? 0 - static_cast<uint64_t>(t) : static_cast<uint64_t>(t);
-  const int64_t rounded = static_cast<int64_t>((magnitude + (uint64_t{1} << (shift - 1))) >> shift);
-  return t < 0 ? -rounded : rounded;
-}
-
-int64_t requantize(int64_t acc, int32_t mult, int64_t offset, int shift) {
-  return round_shift(acc * mult + offset, shift);
-}
-
 std::vector<int16_t> weight_levels(const std::vector<uint8_t>& codes, int k) {
   if (k < 1 || k > 8) throw Error("weight_levels: k=" + std::to_string(k) + " outside 1..8");
   std::vector<int16_t> levels(codes.size());
   for (size_t i = 0; i < codes.size(); ++i) {
-    levels[i] = static_cast<int16_t>(2 * (codes[i] >> (8 - k)) + 1 - (1 << k));
+    levels[i] = static_cast<int16_t>(plane_level(codes[i], 0, k));
   }
   return levels;
 }
 
 Tensor input_codes(const uint8_t* pixels, int act_bits) {
-  const int64_t levels = (int64_t{1} << act_bits) - 1;
-  Tensor codes(3 * 32 * 32);
-  for (size_t i = 0; i < codes.size(); ++i) {
-    codes[i] = static_cast<int32_t>((pixels[i] * levels * 2 + 255) / 510);
-  }
+  Tensor codes(kImageBytes);
+  for (size_t i = 0; i < codes.size(); ++i) codes[i] = quantize_pixel(pixels[i], act_bits);
   return codes;
 }
 
 Tensor run_op(const Model& model, const Op& op, const std::vector<const Tensor*>& inputs, int k,
-              MacKernel kernel, ActionCounts* counts) {
+              MacKernel kernel, OpCounts* counts) {
   if (k < 1 || k > 8 || !model.has_bits(k)) {
     throw Error(op.name + ": the model has no parameters for k=" + std::to_string(k));
   }
@@ -271,10 +259,10 @@ Tensor run_op(const Model& model, const Op& op, const std::vector<const Tensor*>
 }
 
 std::vector<Tensor> run_graph(const Model& model, const uint8_t* pixels, int k, MacKernel kernel,
-                              std::vector<ActionCounts>* counts) {
+                              std::vector<OpCounts>* counts) {
   const std::vector<Op>& ops = model.ops();
   std::vector<Tensor> outputs(ops.size());
-  if (counts) counts->assign(ops.size(), ActionCounts{});
+  if (counts) counts->assign(ops.size(), OpCounts{});
   for (size_t i = 0; i < ops.size(); ++i) {
     if (ops[i].kind == OpKind::Input) {
       outputs[i] = input_codes(pixels, model.act_bits());

@@ -139,7 +139,7 @@ TEST_P(GoldenLayers, EveryLayerMatches) {
   const int images = golden.manifest()["layers"]["images"].get<int>();
   const std::vector<Op>& ops = golden.model().ops();
   for (int image = 0; image < images; ++image) {
-    std::vector<ActionCounts> counts, fast_counts;
+    std::vector<OpCounts> counts, fast_counts;
     const std::vector<Tensor> outputs = run_graph(
         golden.model(), golden.images().image(static_cast<size_t>(image)), k, kernel, &counts);
     for (size_t i = 0; i < ops.size(); ++i) {

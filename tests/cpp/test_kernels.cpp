@@ -9,9 +9,11 @@
 #include <string>
 #include <vector>
 
+#include "core/arith.h"
 #include "core/error.h"
 #include "core/fast_conv.h"
 #include "core/kernels.h"
+#include "core/layer_ops.h"
 #include "core/model.h"
 
 namespace bsnpu {
@@ -157,7 +159,7 @@ Tensor direct(const Model& model, const Op& op, const Tensor& input, int k) {
 void expect_kernels_agree(const Model& model, const Op& op, const Tensor& input, int k,
                           const std::string& label) {
   SCOPED_TRACE(label + " k=" + std::to_string(k));
-  ActionCounts serial_counts, fast_counts;
+  OpCounts serial_counts, fast_counts;
   const Tensor serial = run_op(model, op, {&input}, k, MacKernel::PlaneSerial, &serial_counts);
   const Tensor fast = run_op(model, op, {&input}, k, MacKernel::Fast, &fast_counts);
   force_portable_fast_conv(true);
@@ -265,7 +267,99 @@ TEST(Kernels, AccumulatorOverflowIsAnErrorNamingTheLayer) {
 
   // The fast kernel's own int32 bound at k = 8 (2 * sum (u - 128) x) is checked too.
   const Op wide = make_layer(rng, {4096, 16, 3, 1, 1, 1}, true, false, Fill::Random, false, 8);
-  EXPECT_THROW(prepare_conv(wide, 8, 8, 32), Error);
+  EXPECT_THROW(prepare_weights(wide, 0, 8, 8, 32), Error);
+}
+
+// `images` random images of the layer's input in a bordered batch map, and each as a tensor.
+ByteMap batch_input(std::mt19937_64& rng, const Op& op, int images, int act_bits,
+                    std::vector<Tensor>& tensors) {
+  ByteMap map(images, op.in_hw, op.in_hw, op.in_channels, op.pad);
+  map.fill_border(op.pad_value);
+  const int spatial = op.in_hw * op.in_hw;
+  for (int image = 0; image < images; ++image) {
+    tensors.push_back(make_input(rng, op, Fill::Random, act_bits));
+    for (int c = 0; c < op.in_channels; ++c) {
+      for (int p = 0; p < spatial; ++p) {
+        map.at(image, p / op.in_hw, p % op.in_hw)[c] =
+            static_cast<uint8_t>(tensors.back()[static_cast<size_t>(c * spatial + p)]);
+      }
+    }
+  }
+  return map;
+}
+
+// The batch paths the engine and the NPU modules use, against the op-by-op reference, for every
+// image of a batch, split at an arbitrary image: the fused kernel, and the MacArray/Accumulator
+// split (partial sums of planes 1..j, then j+1..k shift-accumulated, then requantized).
+TEST(Kernels, BatchPathsAndPlaneRangesMatchTheReference) {
+  std::mt19937_64 rng(31);
+  for (bool portable : {false, true}) {
+    force_portable_fast_conv(portable);
+    for (size_t i = 0; i < kShapes.size(); ++i) {
+      const Op op = make_layer(rng, kShapes[i], i % 2 == 0, false, Fill::Random, i == 0, 8);
+      const Model model = model_for(op, 8);
+      constexpr int kImages = 3;
+      std::vector<Tensor> inputs;
+      const ByteMap input = batch_input(rng, op, kImages, 8, inputs);
+      for (int k = 1; k <= 8; ++k) {
+        SCOPED_TRACE("shape " + std::to_string(i) + " k=" + std::to_string(k) +
+                     (portable ? " portable" : ""));
+        ConvScratch scratch;
+        WordMap fused(kImages, op.out_hw, op.out_hw, op.out_channels);
+        const ConvWeights all = prepare_weights(op, 0, k, 8, 32);
+        const OutputStage stage = output_stage(op, k, 8);
+        conv_requantized(all, stage, input, 0, 1, nullptr, &fused, scratch);
+        conv_requantized(all, stage, input, 1, kImages, nullptr, &fused, scratch);
+
+        const int split = static_cast<int>(rng() % static_cast<uint64_t>(k));  // 0..k-1
+        WordMap acc(kImages, op.out_hw, op.out_hw, op.out_channels);
+        WordMap sums = acc;
+        if (split > 0) conv_partial_sums(prepare_weights(op, 0, split, 8, 32), input, 0, kImages,
+                                         acc, scratch);
+        conv_partial_sums(prepare_weights(op, split, k, 8, 32), input, 0, kImages, sums, scratch);
+        shift_accumulate(acc, sums, k - split, 32, 0, kImages);
+        WordMap split_out(kImages, op.out_hw, op.out_hw, op.out_channels);
+        requantize_map(acc, stage, 0, kImages, nullptr, &split_out);
+        ASSERT_EQ(split_out.data, fused.data) << "planes split after " << split;
+
+        const int spatial = op.out_hw * op.out_hw;
+        for (int image = 0; image < kImages; ++image) {
+          const Tensor want = run_op(model, op, {&inputs[static_cast<size_t>(image)]}, k,
+                                     MacKernel::PlaneSerial);
+          for (int p = 0; p < spatial; ++p) {
+            for (int o = 0; o < op.out_channels; ++o) {
+              ASSERT_EQ(fused.at(image, p / op.out_hw, p % op.out_hw)[o],
+                        want[static_cast<size_t>(o * spatial + p)])
+                  << "image " << image << " pixel " << p << " channel " << o;
+            }
+          }
+        }
+      }
+    }
+  }
+  force_portable_fast_conv(false);
+}
+
+TEST(Kernels, PlaneLevelsComposeByShiftAccumulation) {
+  for (int code = 0; code < 256; ++code) {
+    const uint8_t u = static_cast<uint8_t>(code);
+    for (int last = 1; last <= 8; ++last) {
+      for (int first = 0; first < last; ++first) {
+        const int head = first == 0 ? 0 : plane_level(u, 0, first);
+        EXPECT_EQ(plane_level(u, 0, last), head * (1 << (last - first)) + plane_level(u, first, last))
+            << "code " << code << " planes " << first << ".." << last;
+      }
+    }
+  }
+}
+
+TEST(Kernels, ShiftAccumulateRefusesOverflow) {
+  WordMap acc(1, 1, 1, 2), sums(1, 1, 1, 2);
+  acc.data = {1 << 20, -3};
+  sums.data = {5, 1};
+  shift_accumulate(acc, sums, 2, 32, 0, 1);
+  EXPECT_EQ(acc.data, (std::vector<int32_t>{(1 << 22) + 5, -11}));
+  EXPECT_THROW(shift_accumulate(acc, sums, 8, 24, 0, 1), Error);
 }
 
 TEST(Kernels, RoundShiftIsHalfAwayFromZero) {
