@@ -2,16 +2,24 @@
 
 #include <algorithm>
 
+#include "core/layer_ops.h"
+
 namespace bsnpu::tlm {
 
-Accumulator::Accumulator(sc_core::sc_module_name name, const AccumulatorConfig& config,
+Accumulator::Accumulator(sc_core::sc_module_name name, const arch::AccumulatorConfig& config,
+                         const Model& model, const arch::Workload& workload, WorkerPool& workers,
                          const Timebase& timebase)
     : sc_module(name),
       array_port("array_port"),
       control_port("control_port"),
       activation_port("activation_port"),
       config_(config),
-      timebase_(timebase) {
+      model_(model),
+      workload_(workload),
+      workers_(workers),
+      timebase_(timebase),
+      sums_(model.ops().size()),
+      planes_(model.ops().size(), 0) {
   array_port.register_b_transport(this, &Accumulator::b_transport);
   control_port.register_b_transport(this, &Accumulator::b_transport);
 }
@@ -21,61 +29,139 @@ void Accumulator::reset(size_t layers) {
   postproc_free_ = 0;
 }
 
-uint64_t Accumulator::post_process(NpuPayload& payload, ModuleLayerStats& layer) {
+uint64_t Accumulator::post_process_timing(const NpuPayload& payload, uint64_t start,
+                                          arch::ModuleLayerStats& layer) {
   const uint64_t outputs = payload.pixels * static_cast<uint64_t>(payload.cols_used);
-  layer.add(Action::Requantize, outputs);
-  layer.add(Action::ResidualAdd, payload.residual_adds);
-  layer.add(Action::ShortcutRescale, payload.shortcut_rescales);
-  layer.add(Action::PoolAdd, payload.pool_adds);
+  layer.add(arch::Action::Requantize, outputs);
+  layer.add(arch::Action::ResidualAdd, payload.residual_adds);
+  layer.add(arch::Action::ShortcutRescale, payload.shortcut_rescales);
+  layer.add(arch::Action::PoolAdd, payload.pool_adds);
   // Outputs emerge from the tile's last pass: post-processing starts with it.
-  const uint64_t start = std::max(payload.start_cycle, postproc_free_);
+  const uint64_t begin = std::max(start, postproc_free_);
   const uint64_t lanes = static_cast<uint64_t>(config_.postproc_lanes);
-  uint64_t done = start + (outputs + lanes - 1) / lanes;
+  uint64_t done = begin + (outputs + lanes - 1) / lanes;
   NpuPayload access = payload;
-  access.start_cycle = start;
   if (payload.operand_read_bits > 0) {
     access.command = Command::ActivationRead;
     access.bits = payload.operand_read_bits;
-    transport(activation_port, access, timebase_);
-    done = std::max(done, access.done_cycle);
+    done = std::max(done, transport(activation_port, access, timebase_, begin));
   }
   if (payload.result_write_bits > 0) {
     access.command = Command::ActivationWrite;
     access.bits = payload.result_write_bits;
-    transport(activation_port, access, timebase_);
-    done = std::max(done, access.done_cycle);
+    done = std::max(done, transport(activation_port, access, timebase_, begin));
   }
-  layer.record(start, done);
+  layer.record(begin, done);
   postproc_free_ = done;
   return done;
+}
+
+uint64_t Accumulator::accumulate(const NpuPayload& payload, uint64_t start) {
+  arch::ModuleLayerStats& layer = stats.layer(payload.layer);
+  const uint64_t sums = payload.pixels * static_cast<uint64_t>(payload.cols_used);
+  const uint64_t bits = static_cast<uint64_t>(config_.bits);
+  layer.add(arch::Action::ShiftAccumulate, sums);
+  layer.add(arch::Action::PartialSumBits, 2 * bits * sums);  // column register read + write
+  if (payload.last_plane) {
+    if (payload.first_row_tile) {
+      layer.add(arch::Action::PartialSumBits, bits * sums);  // the first row tile initializes it
+    } else {
+      layer.add(arch::Action::PartialSumAdd, sums);
+      layer.add(arch::Action::PartialSumBits, 2 * bits * sums);
+    }
+  }
+  const uint64_t done = start + payload.pixels;
+  layer.record(start, done);
+  return payload.finalize ? std::max(done, post_process_timing(payload, start, layer)) : done;
+}
+
+void Accumulator::accumulate_planes(const NpuPayload& payload) {
+  const size_t layer = static_cast<size_t>(payload.layer);
+  WordMap& r = sums_[layer];
+  if (payload.from_plane == 0) {
+    std::swap(r, *payload.sums);  // r <- S: take the MacArray's buffer, lend it ours
+  } else {
+    if (planes_[layer] != payload.from_plane) {
+      throw Error(model_.op(payload.layer).name + ": the accumulator holds " +
+                  std::to_string(planes_[layer]) + " planes, not " +
+                  std::to_string(payload.from_plane));
+    }
+    workers_.run(payload.images, [&](int begin, int end, int) {
+      shift_accumulate(r, *payload.sums, payload.to_plane - payload.from_plane,
+                       model_.accumulator_bits(), begin, end);
+    });
+  }
+  planes_[layer] = payload.to_plane;
+}
+
+NpuPayload Accumulator::map_of(int op) {
+  NpuPayload access;
+  access.command = Command::MapAccess;
+  access.layer = op;
+  transport(activation_port, access, timebase_);
+  return access;
+}
+
+void Accumulator::post_process(const NpuPayload& payload) {
+  const int layer = payload.layer;
+  const size_t index = static_cast<size_t>(layer);
+  const Op& op = model_.op(layer);
+  if (planes_[index] != payload.k) {
+    throw Error(op.name + ": post-processing at k=" + std::to_string(payload.k) + " with " +
+                std::to_string(planes_[index]) + " planes accumulated");
+  }
+  auto stage = stages_.find({layer, payload.k});
+  if (stage == stages_.end()) {
+    stage = stages_
+                .emplace(std::make_pair(layer, payload.k),
+                         output_stage(op, payload.k, model_.act_bits()))
+                .first;
+  }
+  const NpuPayload out = map_of(layer);
+  workers_.run(payload.images, [&](int begin, int end, int) {
+    requantize_map(sums_[index], stage->second, begin, end, out.bytes,
+                   out.bytes ? nullptr : out.words);
+  });
+  // The ops fused into this layer's output stage, in graph order (the residual add, the pool).
+  for (size_t i = 0; i < workload_.layers.size(); ++i) {
+    if (workload_.layers[i].fused_into != layer) continue;
+    const Op& fused = model_.ops()[i];
+    const NpuPayload result = map_of(static_cast<int>(i));
+    if (fused.kind == OpKind::Add) {
+      const NpuPayload residual = map_of(fused.inputs.at(0));
+      const NpuPayload shortcut = map_of(fused.inputs.at(1));
+      workers_.run(payload.images, [&](int begin, int end, int) {
+        residual_add(fused, payload.k, model_.act_bits(), *residual.words, shortcut.bytes,
+                     shortcut.bytes ? nullptr : shortcut.words, begin, end, *result.bytes);
+      });
+    } else if (fused.kind == OpKind::AvgPool) {
+      const NpuPayload input = map_of(fused.inputs.at(0));
+      workers_.run(payload.images, [&](int begin, int end, int) {
+        average_pool(fused, model_.act_bits(), *input.bytes, begin, end, *result.bytes);
+      });
+    } else {
+      throw Error(fused.name + ": cannot be fused into " + op.name);
+    }
+  }
 }
 
 void Accumulator::b_transport(::tlm::tlm_generic_payload& transaction, sc_core::sc_time& delay) {
   NpuPayload* payload = payload_of(transaction);
   if (!payload) return;
-  if (payload->command == Command::Accumulate) {
-    ModuleLayerStats& layer = stats.layer(payload->layer);
-    const uint64_t sums = payload->pixels * static_cast<uint64_t>(payload->cols_used);
-    const uint64_t bits = static_cast<uint64_t>(config_.bits);
-    layer.add(Action::ShiftAccumulate, sums);
-    layer.add(Action::PartialSumBits, 2 * bits * sums);  // column register read + write
-    if (payload->last_plane) {
-      if (payload->first_row_tile) {
-        layer.add(Action::PartialSumBits, bits * sums);  // the first row tile initializes it
-      } else {
-        layer.add(Action::PartialSumAdd, sums);
-        layer.add(Action::PartialSumBits, 2 * bits * sums);
-      }
-    }
-    payload->done_cycle = payload->start_cycle + payload->pixels;
-    layer.record(payload->start_cycle, payload->done_cycle);
-    if (payload->finalize)
-      payload->done_cycle = std::max(payload->done_cycle, post_process(*payload, layer));
-  } else {
-    transaction.set_response_status(::tlm::TLM_COMMAND_ERROR_RESPONSE);
-    return;
+  switch (payload->command) {
+    case Command::AccumulatePlanes:
+      return accumulate_planes(*payload);
+    case Command::PostProcess:
+      return post_process(*payload);
+    case Command::Accumulate:
+      delay = timebase_.delay_until(accumulate(*payload, timebase_.start_cycle(delay)));
+      return;
+    case Command::Drain:
+      delay = timebase_.delay_until(std::max(timebase_.start_cycle(delay), postproc_free_));
+      return;
+    default:
+      transaction.set_response_status(::tlm::TLM_COMMAND_ERROR_RESPONSE);
   }
-  delay = timebase_.delay_until(payload->done_cycle);
 }
 
 }  // namespace bsnpu::tlm

@@ -1,15 +1,30 @@
 // Per-column MSB-first shift-accumulate (r <- 2r + S for each plane, depth entries per column),
 // partial sums across row tiles, then the integer post-processing of each finished output tile:
 // requantization with the BN set of the k in force, ReLU/clamp, and the fused residual add and
-// average pool. postproc_lanes outputs per cycle, overlapping the array's next pass.
+// average pool, writing the results to the ActivationBuffer.
+//  - Timing: Accumulate takes a pass's column sums; on a tile's last pass its outputs are
+//    post-processed, postproc_lanes per cycle, overlapping the array's next pass; Drain answers
+//    when every post-processing issued so far is done.
+//  - Functional: AccumulatePlanes takes the MacArray's partial sums of planes (from, to] of a
+//    batch and continues r <- 2^(to - from) r + S (r <- S from plane 0), so a layer's
+//    accumulation can resume with more planes; PostProcess runs the output stage of a layer at k
+//    and every op fused into it.
 #pragma once
 
 #include <tlm_utils/simple_initiator_socket.h>
 #include <tlm_utils/simple_target_socket.h>
 
+#include <map>
 #include <systemc>
+#include <utility>
+#include <vector>
 
-#include "tlm/config.h"
+#include "arch/actions.h"
+#include "arch/config.h"
+#include "arch/workload.h"
+#include "core/fast_conv.h"
+#include "core/model.h"
+#include "core/worker_pool.h"
 #include "tlm/payload.h"
 
 namespace bsnpu::tlm {
@@ -20,19 +35,31 @@ class Accumulator : public sc_core::sc_module {
   tlm_utils::simple_target_socket<Accumulator> control_port;        // from Controller
   tlm_utils::simple_initiator_socket<Accumulator> activation_port;  // to ActivationBuffer
 
-  Accumulator(sc_core::sc_module_name name, const AccumulatorConfig& config,
+  Accumulator(sc_core::sc_module_name name, const arch::AccumulatorConfig& config,
+              const Model& model, const arch::Workload& workload, WorkerPool& workers,
               const Timebase& timebase);
 
   void reset(size_t layers);
-  ModuleStats stats;
+  arch::ModuleStats stats;
 
  private:
   void b_transport(::tlm::tlm_generic_payload& transaction, sc_core::sc_time& delay);
-  uint64_t post_process(NpuPayload& payload, ModuleLayerStats& layer);
+  uint64_t accumulate(const NpuPayload& payload, uint64_t start);
+  uint64_t post_process_timing(const NpuPayload& payload, uint64_t start,
+                               arch::ModuleLayerStats& layer);
+  void accumulate_planes(const NpuPayload& payload);
+  void post_process(const NpuPayload& payload);
+  NpuPayload map_of(int op);
 
-  AccumulatorConfig config_;
+  arch::AccumulatorConfig config_;
+  const Model& model_;
+  const arch::Workload& workload_;
+  WorkerPool& workers_;
   const Timebase& timebase_;
   uint64_t postproc_free_ = 0;
+  std::vector<WordMap> sums_;                          // by layer: r of the batch
+  std::vector<int> planes_;                            // by layer: planes accumulated into r
+  std::map<std::pair<int, int>, OutputStage> stages_;  // by (layer, k)
 };
 
 }  // namespace bsnpu::tlm

@@ -4,15 +4,18 @@
 
 namespace bsnpu::tlm {
 
-ActivationBuffer::ActivationBuffer(sc_core::sc_module_name name, const MemoryConfig& config,
-                                   const Timebase& timebase)
+ActivationBuffer::ActivationBuffer(sc_core::sc_module_name name, const arch::MemoryConfig& config,
+                                   const Model& model, const Timebase& timebase)
     : sc_module(name),
       control_port("control_port"),
       array_port("array_port"),
       accumulator_port("accumulator_port"),
       dram_port("dram_port"),
       config_(config),
-      timebase_(timebase) {
+      model_(model),
+      timebase_(timebase),
+      read_port_(config.port, 0),
+      write_port_(config.port, 0) {
   control_port.register_b_transport(this, &ActivationBuffer::b_transport);
   array_port.register_b_transport(this, &ActivationBuffer::b_transport);
   accumulator_port.register_b_transport(this, &ActivationBuffer::b_transport);
@@ -20,69 +23,80 @@ ActivationBuffer::ActivationBuffer(sc_core::sc_module_name name, const MemoryCon
 
 void ActivationBuffer::reset(size_t layers) {
   stats.reset(layers);
-  read_port_free_ = 0;
-  write_port_free_ = 0;
+  read_port_.reset();
+  write_port_.reset();
 }
 
-uint64_t ActivationBuffer::read(ModuleLayerStats& layer, uint64_t start, uint64_t bits) {
-  const uint64_t begin = std::max(start, read_port_free_);
-  read_port_free_ = begin + config_.port.cycles(bits);
-  layer.add(Action::ActivationSramReadBits, bits);
-  layer.record(begin, read_port_free_);
-  return read_port_free_;
+uint64_t ActivationBuffer::read(arch::ModuleLayerStats& layer, uint64_t ready, uint64_t bits) {
+  const arch::Port::Grant grant = read_port_.serve(ready, bits);
+  layer.add(arch::Action::ActivationSramReadBits, bits);
+  layer.record(grant.start, grant.end);
+  return grant.done;
 }
 
-uint64_t ActivationBuffer::write(ModuleLayerStats& layer, uint64_t start, uint64_t bits) {
-  const uint64_t begin = std::max(start, write_port_free_);
-  write_port_free_ = begin + config_.port.cycles(bits);
-  layer.add(Action::ActivationSramWriteBits, bits);
-  layer.record(begin, write_port_free_);
-  return write_port_free_;
+uint64_t ActivationBuffer::write(arch::ModuleLayerStats& layer, uint64_t ready, uint64_t bits) {
+  const arch::Port::Grant grant = write_port_.serve(ready, bits);
+  layer.add(arch::Action::ActivationSramWriteBits, bits);
+  layer.record(grant.start, grant.end);
+  return grant.done;
 }
 
-uint64_t ActivationBuffer::dram(NpuPayload& payload, Command command, uint64_t start,
+uint64_t ActivationBuffer::dram(const NpuPayload& payload, Command command, uint64_t ready,
                                 uint64_t bits) {
   NpuPayload request = payload;
   request.command = command;
-  request.start_cycle = start;
   request.bits = bits;
-  transport(dram_port, request, timebase_);
-  return request.done_cycle;
+  return transport(dram_port, request, timebase_, ready);
+}
+
+void ActivationBuffer::load_images(const NpuPayload& payload) {
+  if (maps_.bytes.empty() || maps_.bytes[0].images < payload.images) {
+    maps_ = allocate_op_maps(model_, payload.images);
+  }
+  quantize_images(payload.image_pixels, 0, payload.images, model_.act_bits(), maps_.bytes[0]);
+}
+
+void ActivationBuffer::map_access(NpuPayload& payload) {
+  const size_t op = static_cast<size_t>(payload.layer);
+  if (op >= maps_.bytes.size()) throw Error(std::string(name()) + ": no batch loaded");
+  payload.bytes = maps_.bytes[op].data.empty() ? nullptr : &maps_.bytes[op];
+  payload.words = maps_.words[op].data.empty() ? nullptr : &maps_.words[op];
 }
 
 void ActivationBuffer::b_transport(::tlm::tlm_generic_payload& transaction,
                                    sc_core::sc_time& delay) {
   NpuPayload* payload = payload_of(transaction);
   if (!payload) return;
-  ModuleLayerStats& layer = stats.layer(payload->layer);
-  const uint64_t start = payload->start_cycle;
+  if (payload->command == Command::LoadImages) return load_images(*payload);
+  if (payload->command == Command::MapAccess) return map_access(*payload);
+  arch::ModuleLayerStats& layer = stats.layer(payload->layer);
+  const uint64_t start = timebase_.start_cycle(delay);
+  uint64_t done = start;
   switch (payload->command) {
     case Command::ActivationRead:
-      payload->done_cycle = read(layer, start, payload->bits);
+      done = read(layer, start, payload->bits);
       break;
     case Command::ActivationWrite:
-      payload->done_cycle = write(layer, start, payload->bits);
+      done = write(layer, start, payload->bits);
       break;
-    case Command::InputLoad: {
-      const uint64_t arrived = dram(*payload, Command::DramRead, start, payload->bits);
-      payload->done_cycle = std::max(arrived, write(layer, start, payload->bits));
+    case Command::InputLoad:
+      done = std::max(dram(*payload, Command::DramRead, start, payload->bits),
+                      write(layer, start, payload->bits));
       break;
-    }
     case Command::Reserve: {
-      payload->done_cycle = start;
       if (payload->bits <= config_.capacity_bits) break;
       // The excess is read out, written to DRAM, read back and written again before its use.
       const uint64_t excess = payload->bits - config_.capacity_bits;
       const uint64_t out = dram(*payload, Command::DramWrite, read(layer, start, excess), excess);
       const uint64_t back = dram(*payload, Command::DramRead, out, excess);
-      payload->done_cycle = write(layer, back, excess);
+      done = write(layer, back, excess);
       break;
     }
     default:
       transaction.set_response_status(::tlm::TLM_COMMAND_ERROR_RESPONSE);
       return;
   }
-  delay = timebase_.delay_until(payload->done_cycle);
+  delay = timebase_.delay_until(done);
 }
 
 }  // namespace bsnpu::tlm

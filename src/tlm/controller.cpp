@@ -6,8 +6,8 @@
 
 namespace bsnpu::tlm {
 
-Controller::Controller(sc_core::sc_module_name name, const NpuConfig& config,
-                       const Workload& workload, Timebase& timebase)
+Controller::Controller(sc_core::sc_module_name name, const arch::NpuConfig& config,
+                       const arch::Workload& workload, Timebase& timebase)
     : sc_module(name),
       weight_port("weight_port"),
       array_port("array_port"),
@@ -19,14 +19,15 @@ Controller::Controller(sc_core::sc_module_name name, const NpuConfig& config,
   SC_THREAD(serve);
 }
 
-void Controller::post_timing(const Schedule* schedule, std::vector<LayerTiming>* layers) {
+void Controller::post_timing(const arch::Schedule* schedule,
+                             std::vector<arch::LayerTiming>* layers) {
   schedule_ = schedule;
   layers_ = layers;
   job_posted_.notify(sc_core::SC_ZERO_TIME);
 }
 
-void Controller::post_functional(FunctionalBatch* batch) {
-  batch_ = batch;
+void Controller::post_functional(FunctionalJob* job) {
+  job_ = job;
   job_posted_.notify(sc_core::SC_ZERO_TIME);
 }
 
@@ -40,16 +41,16 @@ void Controller::check() {
 
 void Controller::serve() {
   for (;;) {
-    while (!schedule_ && !batch_) sc_core::wait(job_posted_);
+    while (!schedule_ && !job_) sc_core::wait(job_posted_);
     try {
       if (schedule_) run_timing(*schedule_, *layers_);
-      if (batch_) run_functional(*batch_);
+      if (job_) run_functional(*job_);
     } catch (...) {
       failure_ = std::current_exception();
     }
     schedule_ = nullptr;
     layers_ = nullptr;
-    batch_ = nullptr;
+    job_ = nullptr;
   }
 }
 
@@ -60,25 +61,24 @@ void Controller::advance_to(uint64_t cycle) {
 
 // Refills run ahead in consumption order while the SRAM has room: `when` is the moment room
 // appeared (the job start, a plane tile moving into the array, or a layer's end).
-void Controller::issue_fetches(const Schedule& schedule, uint64_t when) {
+void Controller::issue_fetches(const arch::Schedule& schedule, uint64_t when) {
   while (next_fetch_ < schedule.fetches.size() &&
          schedule.fetches[next_fetch_].bits <= free_weight_bits_) {
-    const WeightFetch& fetch = schedule.fetches[next_fetch_];
+    const arch::WeightFetch& fetch = schedule.fetches[next_fetch_];
     free_weight_bits_ -= fetch.bits;
     NpuPayload refill;
     refill.command = Command::WeightFill;
     refill.layer = fetch.layer;
     refill.bits = fetch.bits;
-    refill.start_cycle = when;
-    transport(weight_port, refill, timebase_);
-    fetch_done_[next_fetch_++] = refill.done_cycle;
+    fetch_done_[next_fetch_++] = transport(weight_port, refill, timebase_, when);
   }
 }
 
-void Controller::run_timing(const Schedule& schedule, std::vector<LayerTiming>& layers) {
+void Controller::run_timing(const arch::Schedule& schedule,
+                            std::vector<arch::LayerTiming>& layers) {
   timebase_.origin = sc_core::sc_time_stamp();
   keeper_.reset();
-  layers.assign(workload_.layers.size(), LayerTiming{});
+  layers.assign(workload_.layers.size(), arch::LayerTiming{});
   free_weight_bits_ = config_.weight_memory.capacity_bits;
   next_fetch_ = 0;
   fetch_done_.assign(schedule.fetches.size(), 0);
@@ -88,8 +88,7 @@ void Controller::run_timing(const Schedule& schedule, std::vector<LayerTiming>& 
     input.command = Command::InputLoad;
     input.layer = 0;
     input.bits = schedule.input_bits;
-    transport(activation_port, input, timebase_);
-    layer_ready = input.done_cycle;
+    layer_ready = transport(activation_port, input, timebase_, 0);
     layers[0].end_cycle = layers[0].cycles = layers[0].stall_cycles = layer_ready;
   }
   // Weight refills queue on the DRAM channel behind the image.
@@ -101,17 +100,15 @@ void Controller::run_timing(const Schedule& schedule, std::vector<LayerTiming>& 
   uint64_t previous_start = 0;  // the array's current pass began (its shadow registers are free)
   uint64_t previous_done = 0;
   uint64_t layer_end = 0;
-  for (const Pass& pass : schedule.passes) {
-    LayerTiming& row = layers[static_cast<size_t>(pass.layer)];
+  for (const arch::Pass& pass : schedule.passes) {
+    arch::LayerTiming& row = layers[static_cast<size_t>(pass.layer)];
     if (pass.layer_begin) {
       row.start_cycle = layer_ready;
       NpuPayload reserve;
       reserve.command = Command::Reserve;
       reserve.layer = pass.layer;
       reserve.bits = schedule.live_bits[static_cast<size_t>(pass.layer)];
-      reserve.start_cycle = previous_start;
-      transport(activation_port, reserve, timebase_);
-      layer_end = reserve.done_cycle;
+      layer_end = transport(activation_port, reserve, timebase_, previous_start);
     }
     uint64_t weights_ready = 0;
     if (pass.fetch >= 0) {
@@ -127,21 +124,19 @@ void Controller::run_timing(const Schedule& schedule, std::vector<LayerTiming>& 
     load.command = Command::WeightRead;
     load.layer = pass.layer;
     load.bits = tile_bits;
-    load.start_cycle = std::max(weights_ready, previous_start);
-    transport(weight_port, load, timebase_);
+    const uint64_t loaded =
+        transport(weight_port, load, timebase_, std::max(weights_ready, previous_start));
     if (pass.fetch >= 0 && !schedule.fetches[static_cast<size_t>(pass.fetch)].pinned) {
       free_weight_bits_ += tile_bits;  // a streamed plane tile leaves once it is in the array
-      issue_fetches(schedule, load.done_cycle);
+      issue_fetches(schedule, loaded);
     }
 
     NpuPayload compute;
     compute.command = Command::Compute;
     compute.layer = pass.layer;
-    compute.plane = pass.plane;
     compute.rows_used = pass.rows_used;
     compute.cols_used = pass.cols_used;
     compute.pixels = pass.pixels;
-    compute.first_plane = pass.first_plane;
     compute.last_plane = pass.last_plane;
     compute.first_row_tile = pass.first_row_tile;
     compute.finalize = pass.finalize;
@@ -150,18 +145,20 @@ void Controller::run_timing(const Schedule& schedule, std::vector<LayerTiming>& 
     compute.pool_adds = pass.pool_adds;
     compute.operand_read_bits = pass.operand_read_bits;
     compute.result_write_bits = pass.result_write_bits;
-    compute.start_cycle = std::max({load.done_cycle, previous_done, layer_ready});
-    transport(array_port, compute, timebase_);
+    const uint64_t start = std::max({loaded, previous_done, layer_ready});
+    previous_done = transport(array_port, compute, timebase_, start);
+    previous_start = start;
 
     row.compute_cycles += pass.pixels;
     ++row.passes;
-    layer_end = std::max({layer_end, compute.done_cycle, compute.postproc_done_cycle});
-    previous_start = compute.start_cycle;
-    previous_done = compute.done_cycle;
+    layer_end = std::max(layer_end, previous_done);
     advance_to(previous_start);
 
     if (pass.layer_end) {
-      layer_end += drain;
+      NpuPayload drain_request;
+      drain_request.command = Command::Drain;
+      drain_request.layer = pass.layer;
+      layer_end = transport(accumulator_port, drain_request, timebase_, layer_end) + drain;
       row.end_cycle = layer_end;
       row.cycles = layer_end - row.start_cycle;
       row.stall_cycles = row.cycles - row.compute_cycles;
@@ -175,11 +172,33 @@ void Controller::run_timing(const Schedule& schedule, std::vector<LayerTiming>& 
   keeper_.sync();
 }
 
-void Controller::run_functional(FunctionalBatch& batch) {
-  NpuPayload step;
-  step.command = Command::Functional;
-  step.batch = &batch;
-  transport(array_port, step, timebase_);
+void Controller::run_functional(FunctionalJob& job) {
+  NpuPayload load;
+  load.command = Command::LoadImages;
+  load.image_pixels = job.pixels;
+  load.images = job.images;
+  transport(activation_port, load, timebase_);
+  for (size_t index = 0; index < workload_.layers.size(); ++index) {
+    if (!workload_.layers[index].weighted()) continue;
+    NpuPayload step;
+    step.layer = static_cast<int>(index);
+    step.images = job.images;
+    step.command = Command::ComputePlanes;
+    step.from_plane = 0;
+    step.to_plane = job.k;
+    transport(array_port, step, timebase_);
+    step.command = Command::PostProcess;
+    step.k = job.k;
+    transport(accumulator_port, step, timebase_);
+  }
+  NpuPayload logits;
+  logits.command = Command::MapAccess;
+  logits.layer = static_cast<int>(workload_.layers.size()) - 1;
+  transport(activation_port, logits, timebase_);
+  if (!logits.words) throw Error(std::string(name()) + ": the last op leaves no logits");
+  const size_t values = static_cast<size_t>(job.images * logits.words->image_words());
+  job.logits.assign(logits.words->data.begin(),
+                    logits.words->data.begin() + static_cast<long>(values));
 }
 
 }  // namespace bsnpu::tlm

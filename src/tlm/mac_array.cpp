@@ -4,37 +4,61 @@
 
 namespace bsnpu::tlm {
 
-MacArray::MacArray(sc_core::sc_module_name name, const MacArrayConfig& config, int act_bits,
-                   const Timebase& timebase)
+MacArray::MacArray(sc_core::sc_module_name name, const arch::MacArrayConfig& config,
+                   const Model& model, WorkerPool& workers, const Timebase& timebase)
     : sc_module(name),
       target("target"),
+      weight_port("weight_port"),
       activation_port("activation_port"),
       accumulator_port("accumulator_port"),
       config_(config),
-      act_bits_(act_bits),
-      timebase_(timebase) {
+      model_(model),
+      workers_(workers),
+      timebase_(timebase),
+      scratch_(static_cast<size_t>(workers.threads())),
+      sums_(model.ops().size()) {
   target.register_b_transport(this, &MacArray::b_transport);
 }
 
 void MacArray::reset(size_t layers) { stats.reset(layers); }
 
+void MacArray::compute_planes(const NpuPayload& request) {
+  NpuPayload planes = request;
+  planes.command = Command::ServePlanes;
+  transport(weight_port, planes, timebase_);
+  const Op& op = model_.op(request.layer);
+  NpuPayload input = request;
+  input.command = Command::MapAccess;
+  input.layer = op.inputs.at(0);
+  transport(activation_port, input, timebase_);
+  if (!planes.weights || !input.bytes) {
+    throw Error(op.name + ": the MacArray got no weights or no unsigned input map");
+  }
+  WordMap& sums = sums_[static_cast<size_t>(request.layer)];
+  if (sums.images < request.images) {
+    sums = WordMap(request.images, op.out_hw, op.out_hw, op.out_channels);
+  }
+  workers_.run(request.images, [&](int begin, int end, int worker) {
+    conv_partial_sums(*planes.weights, *input.bytes, begin, end, sums,
+                      scratch_[static_cast<size_t>(worker)]);
+  });
+  NpuPayload accumulate = request;
+  accumulate.command = Command::AccumulatePlanes;
+  accumulate.sums = &sums;
+  transport(accumulator_port, accumulate, timebase_);
+}
+
 void MacArray::b_transport(::tlm::tlm_generic_payload& transaction, sc_core::sc_time& delay) {
   NpuPayload* payload = payload_of(transaction);
   if (!payload) return;
-  if (payload->command == Command::Functional) {
-    FunctionalBatch& batch = *payload->batch;
-    batch.result = bsnpu::classify(*batch.network, batch.pixels, batch.images, batch.threads);
-    payload->done_cycle = payload->start_cycle;
-    delay = timebase_.delay_until(payload->done_cycle);
-    return;
-  }
+  if (payload->command == Command::ComputePlanes) return compute_planes(*payload);
   if (payload->command != Command::Compute || payload->rows_used < 1 ||
       payload->rows_used > config_.rows || payload->cols_used < 1 ||
       payload->cols_used > config_.cols) {
     transaction.set_response_status(::tlm::TLM_COMMAND_ERROR_RESPONSE);
     return;
   }
-  const uint64_t start = payload->start_cycle;
+  const uint64_t start = timebase_.start_cycle(delay);
   const uint64_t pixels = payload->pixels;
   const uint64_t rows = static_cast<uint64_t>(payload->rows_used);
   const uint64_t cols = static_cast<uint64_t>(payload->cols_used);
@@ -42,21 +66,20 @@ void MacArray::b_transport(::tlm::tlm_generic_payload& transaction, sc_core::sc_
   // The row activations stream from the buffer alongside the pass; a narrow port stretches it.
   NpuPayload activations = *payload;
   activations.command = Command::ActivationRead;
-  activations.bits = pixels * rows * static_cast<uint64_t>(act_bits_);
-  transport(activation_port, activations, timebase_);
+  activations.bits = pixels * rows * static_cast<uint64_t>(model_.act_bits());
+  const uint64_t streamed = transport(activation_port, activations, timebase_, start);
 
   NpuPayload column_sums = *payload;
   column_sums.command = Command::Accumulate;
-  transport(accumulator_port, column_sums, timebase_);
+  transport(accumulator_port, column_sums, timebase_, start);
 
-  ModuleLayerStats& layer = stats.layer(payload->layer);
-  layer.add(Action::PeAddSub, pixels * rows * cols);
-  layer.add(Action::AdderTreeAdd, pixels * cols * (rows - 1));
-  layer.add(Action::PeWeightRegisterBits, rows * cols);
-  payload->done_cycle = std::max(start + pixels, activations.done_cycle);
-  payload->postproc_done_cycle = column_sums.done_cycle;
-  layer.record(start, payload->done_cycle);
-  delay = timebase_.delay_until(payload->done_cycle);
+  arch::ModuleLayerStats& layer = stats.layer(payload->layer);
+  layer.add(arch::Action::PeAddSub, pixels * rows * cols);
+  layer.add(arch::Action::AdderTreeAdd, pixels * cols * (rows - 1));
+  layer.add(arch::Action::PeWeightRegisterBits, rows * cols);
+  const uint64_t done = std::max(start + pixels, streamed);
+  layer.record(start, done);
+  delay = timebase_.delay_until(done);
 }
 
 }  // namespace bsnpu::tlm

@@ -2,20 +2,26 @@
 
 #include <algorithm>
 
+#include "arch/schedule.h"
+#include "core/arith.h"
 #include "core/error.h"
+#include "core/layer_ops.h"
 
 namespace bsnpu::tlm {
 
-Npu::Npu(sc_core::sc_module_name name, const NpuConfig& config, const Workload& workload)
+Npu::Npu(sc_core::sc_module_name name, const arch::NpuConfig& config, const Model& model,
+         int threads)
     : sc_module(name),
       config_(config),
-      workload_(workload),
+      model_(model),
+      workload_(arch::Workload::from_model(model)),
       timebase_{sc_core::sc_time(1e3 / config.clock_mhz, sc_core::SC_NS), sc_core::SC_ZERO_TIME},
-      dram("dram", config_.dram, timebase_),
-      weight_memory("weight_memory", config_.weight_memory, timebase_),
-      activation_buffer("activation_buffer", config_.activation_buffer, timebase_),
-      mac_array("mac_array", config_.mac_array, workload_.act_bits, timebase_),
-      accumulator("accumulator", config_.accumulator, timebase_),
+      workers_(threads),
+      dram("dram", config_.dram, model_, timebase_),
+      weight_memory("weight_memory", config_.weight_memory, model_, timebase_),
+      activation_buffer("activation_buffer", config_.activation_buffer, model_, timebase_),
+      mac_array("mac_array", config_.mac_array, model_, workers_, timebase_),
+      accumulator("accumulator", config_.accumulator, model_, workload_, workers_, timebase_),
       controller("controller", config_, workload_, timebase_) {
   if (workload_.accumulator_bits > config_.accumulator.bits) {
     throw Error(config_.file + ": accumulator.bits: the model needs " +
@@ -29,6 +35,7 @@ Npu::Npu(sc_core::sc_module_name name, const NpuConfig& config, const Workload& 
   controller.activation_port.bind(activation_buffer.control_port);
   weight_memory.dram_port.bind(dram.weight_port);
   activation_buffer.dram_port.bind(dram.activation_port);
+  mac_array.weight_port.bind(weight_memory.array_port);
   mac_array.activation_port.bind(activation_buffer.array_port);
   mac_array.accumulator_port.bind(accumulator.array_port);
   accumulator.activation_port.bind(activation_buffer.accumulator_port);
@@ -39,38 +46,52 @@ void Npu::run_job() {
   controller.check();
 }
 
-TimingResult Npu::simulate_timing(int k) {
-  const Schedule schedule = build_schedule(workload_, config_, k);
+arch::TimingResult Npu::simulate_timing(int k) {
+  const arch::Schedule schedule = arch::build_schedule(workload_, config_, k);
   const size_t layers = workload_.layers.size();
   dram.reset(layers);
   weight_memory.reset(layers);
   activation_buffer.reset(layers);
   mac_array.reset(layers);
   accumulator.reset(layers);
-  TimingResult result;
+  arch::TimingResult result;
   result.k = k;
   result.weights_resident = schedule.weights_resident;
   controller.post_timing(&schedule, &result.layers);
   run_job();
-  for (const LayerTiming& layer : result.layers) result.cycles += layer.cycles;
-  result.modules[static_cast<int>(Module::MacArray)] = mac_array.stats.layers();
-  result.modules[static_cast<int>(Module::Accumulator)] = accumulator.stats.layers();
-  result.modules[static_cast<int>(Module::WeightMemory)] = weight_memory.stats.layers();
-  result.modules[static_cast<int>(Module::ActivationBuffer)] = activation_buffer.stats.layers();
-  result.modules[static_cast<int>(Module::Dram)] = dram.stats.layers();
+  for (const arch::LayerTiming& layer : result.layers) result.cycles += layer.cycles;
+  auto& modules = result.modules;
+  modules[static_cast<int>(arch::Module::MacArray)] = mac_array.stats.layers();
+  modules[static_cast<int>(arch::Module::Accumulator)] = accumulator.stats.layers();
+  modules[static_cast<int>(arch::Module::WeightMemory)] = weight_memory.stats.layers();
+  modules[static_cast<int>(arch::Module::ActivationBuffer)] = activation_buffer.stats.layers();
+  modules[static_cast<int>(arch::Module::Dram)] = dram.stats.layers();
   return result;
 }
 
-std::vector<int> Npu::classify(const Network& network, const uint8_t* pixels, size_t images,
-                               int threads) {
-  FunctionalBatch batch;
-  batch.network = &network;
-  batch.threads = threads;
-  batch.pixels = pixels;
-  batch.images = images;
-  controller.post_functional(&batch);
-  run_job();
-  return batch.result.predictions;
+Classification Npu::classify(const uint8_t* pixels, size_t images, int k,
+                             const std::function<void(size_t)>& progress) {
+  if (!model_.has_bits(k)) {
+    throw Error(model_.manifest_path() + ": no parameters for k=" + std::to_string(k));
+  }
+  const size_t classes = static_cast<size_t>(model_.num_classes());
+  Classification result;
+  result.logits.reserve(images * classes);
+  for (size_t first = 0; first < images; first += kBatchImages) {
+    FunctionalJob job;
+    job.pixels = pixels + first * kImageBytes;
+    job.images = static_cast<int>(std::min<size_t>(kBatchImages, images - first));
+    job.k = k;
+    controller.post_functional(&job);
+    run_job();
+    result.logits.insert(result.logits.end(), job.logits.begin(), job.logits.end());
+    if (progress) progress(first + static_cast<size_t>(job.images));
+  }
+  for (size_t image = 0; image < images; ++image) {
+    result.predictions.push_back(
+        argmax(result.logits.data() + image * classes, static_cast<int>(classes)));
+  }
+  return result;
 }
 
 }  // namespace bsnpu::tlm

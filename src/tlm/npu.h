@@ -2,48 +2,46 @@
 // asks of it. SystemC elaborates once per process, so build one Npu per process and reuse it.
 #pragma once
 
-#include <array>
+#include <functional>
 #include <systemc>
 #include <vector>
 
+#include "arch/config.h"
+#include "arch/timing.h"
+#include "arch/workload.h"
+#include "core/engine.h"
+#include "core/model.h"
+#include "core/worker_pool.h"
 #include "tlm/accumulator.h"
 #include "tlm/activation_buffer.h"
-#include "tlm/config.h"
 #include "tlm/controller.h"
 #include "tlm/dram.h"
 #include "tlm/mac_array.h"
 #include "tlm/weight_memory.h"
-#include "tlm/workload.h"
 
 namespace bsnpu::tlm {
 
-// One inference at k: per layer, its timing and every module's actions.
-struct TimingResult {
-  int k = 8;
-  bool weights_resident = false;
-  uint64_t cycles = 0;
-  std::vector<LayerTiming> layers;
-  // modules[module][layer]
-  std::array<std::vector<ModuleLayerStats>, kModuleCount> modules;
-};
-
 class Npu : public sc_core::sc_module {
  public:
-  Npu(sc_core::sc_module_name name, const NpuConfig& config, const Workload& workload);
+  // `threads` worker threads carry the functional datapath of the MacArray and Accumulator.
+  Npu(sc_core::sc_module_name name, const arch::NpuConfig& config, const Model& model, int threads);
 
+  const arch::Workload& workload() const { return workload_; }
   // Simulates the timing of one inference at k planes (data-independent).
-  TimingResult simulate_timing(int k);
-  // Runs the images (consecutive 3x32x32 uint8) through the datapath at the network's k; the
-  // predicted class of each (first index of the maximum logit).
-  std::vector<int> classify(const Network& network, const uint8_t* pixels, size_t images,
-                            int threads);
+  arch::TimingResult simulate_timing(int k);
+  // Runs the images (consecutive 3x32x32 uint8) through the modules at k, in batches of
+  // kBatchImages; `progress`, when set, gets the number of images done after each batch.
+  Classification classify(const uint8_t* pixels, size_t images, int k,
+                          const std::function<void(size_t)>& progress = nullptr);
 
  private:
   void run_job();
 
-  NpuConfig config_;
-  Workload workload_;
+  arch::NpuConfig config_;
+  const Model& model_;
+  arch::Workload workload_;
   Timebase timebase_;
+  WorkerPool workers_;
 
  public:
   Dram dram;

@@ -1,50 +1,97 @@
 #include "tlm/weight_memory.h"
 
-#include <algorithm>
-
 namespace bsnpu::tlm {
+namespace {
 
-WeightMemory::WeightMemory(sc_core::sc_module_name name, const MemoryConfig& config,
-                           const Timebase& timebase)
+// Plane ranges kept per layer in the array's layout: a static run uses one, a dynamic one a few.
+constexpr size_t kServedRanges = 4;
+
+}  // namespace
+
+WeightMemory::WeightMemory(sc_core::sc_module_name name, const arch::MemoryConfig& config,
+                           const Model& model, const Timebase& timebase)
     : sc_module(name),
       target("target"),
+      array_port("array_port"),
       dram_port("dram_port"),
-      config_(config),
-      timebase_(timebase) {
+      model_(model),
+      timebase_(timebase),
+      addresses_(weight_addresses(model)),
+      codes_(model.ops().size()),
+      served_(model.ops().size()),
+      read_port_(config.port, static_cast<uint64_t>(config.latency_cycles)),
+      write_port_(config.port, 0) {
   target.register_b_transport(this, &WeightMemory::b_transport);
+  array_port.register_b_transport(this, &WeightMemory::b_transport);
 }
 
 void WeightMemory::reset(size_t layers) {
   stats.reset(layers);
-  read_port_free_ = 0;
-  write_port_free_ = 0;
+  read_port_.reset();
+  write_port_.reset();
+}
+
+const ConvWeights& WeightMemory::serve_planes(int layer, int from_plane, int to_plane) {
+  const size_t index = static_cast<size_t>(layer);
+  std::deque<ConvWeights>& served = served_.at(index);
+  for (const ConvWeights& weights : served) {
+    if (weights.first_plane == from_plane && weights.last_plane == to_plane) return weights;
+  }
+  std::vector<uint8_t>& codes = codes_[index];
+  if (codes.empty()) {
+    codes.resize(addresses_[index + 1] - addresses_[index]);
+    ::tlm::tlm_generic_payload read;
+    read.set_command(::tlm::TLM_READ_COMMAND);
+    read.set_address(addresses_[index]);
+    read.set_data_ptr(codes.data());
+    read.set_data_length(static_cast<unsigned>(codes.size()));
+    read.set_streaming_width(static_cast<unsigned>(codes.size()));
+    read.set_response_status(::tlm::TLM_INCOMPLETE_RESPONSE);
+    sc_core::sc_time no_delay = sc_core::SC_ZERO_TIME;
+    dram_port->b_transport(read, no_delay);
+    if (read.is_response_error()) {
+      throw Error(std::string(dram_port.name()) + ": " + read.get_response_string());
+    }
+  }
+  Op planes = model_.op(layer);  // the layer's geometry, with the codes as this memory holds them
+  planes.codes = codes;
+  if (served.size() == kServedRanges) served.pop_front();
+  served.push_back(
+      prepare_weights(planes, from_plane, to_plane, model_.act_bits(), model_.accumulator_bits()));
+  return served.back();
 }
 
 void WeightMemory::b_transport(::tlm::tlm_generic_payload& transaction, sc_core::sc_time& delay) {
   NpuPayload* payload = payload_of(transaction);
   if (!payload) return;
-  ModuleLayerStats& layer = stats.layer(payload->layer);
-  if (payload->command == Command::WeightFill) {
-    NpuPayload refill = *payload;
-    refill.command = Command::DramRead;
-    transport(dram_port, refill, timebase_);
-    // The write port absorbs the DRAM stream as it arrives.
-    const uint64_t write_start = std::max(payload->start_cycle, write_port_free_);
-    write_port_free_ = write_start + config_.port.cycles(payload->bits);
-    payload->done_cycle = std::max(refill.done_cycle, write_port_free_);
-    layer.add(Action::WeightSramWriteBits, payload->bits);
-    layer.record(write_start, write_port_free_);
-  } else if (payload->command == Command::WeightRead) {
-    const uint64_t read_start = std::max(payload->start_cycle, read_port_free_);
-    read_port_free_ = read_start + config_.port.cycles(payload->bits);
-    payload->done_cycle = read_port_free_ + static_cast<uint64_t>(config_.latency_cycles);
-    layer.add(Action::WeightSramReadBits, payload->bits);
-    layer.record(read_start, read_port_free_);
-  } else {
-    transaction.set_response_status(::tlm::TLM_COMMAND_ERROR_RESPONSE);
-    return;
+  switch (payload->command) {
+    case Command::ServePlanes:
+      payload->weights = &serve_planes(payload->layer, payload->from_plane, payload->to_plane);
+      return;
+    case Command::WeightFill: {
+      const uint64_t ready = timebase_.start_cycle(delay);
+      NpuPayload refill = *payload;
+      refill.command = Command::DramRead;
+      const uint64_t arrived = transport(dram_port, refill, timebase_, ready);
+      // The write port absorbs the DRAM stream as it arrives.
+      const arch::Port::Grant write = write_port_.serve(ready, payload->bits);
+      arch::ModuleLayerStats& layer = stats.layer(payload->layer);
+      layer.add(arch::Action::WeightSramWriteBits, payload->bits);
+      layer.record(write.start, write.end);
+      delay = timebase_.delay_until(std::max(arrived, write.done));
+      return;
+    }
+    case Command::WeightRead: {
+      const arch::Port::Grant read = read_port_.serve(timebase_.start_cycle(delay), payload->bits);
+      arch::ModuleLayerStats& layer = stats.layer(payload->layer);
+      layer.add(arch::Action::WeightSramReadBits, payload->bits);
+      layer.record(read.start, read.end);
+      delay = timebase_.delay_until(read.done);
+      return;
+    }
+    default:
+      transaction.set_response_status(::tlm::TLM_COMMAND_ERROR_RESPONSE);
   }
-  delay = timebase_.delay_until(payload->done_cycle);
 }
 
 }  // namespace bsnpu::tlm

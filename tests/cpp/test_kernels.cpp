@@ -314,8 +314,8 @@ TEST(Kernels, BatchPathsAndPlaneRangesMatchTheReference) {
         const int split = static_cast<int>(rng() % static_cast<uint64_t>(k));  // 0..k-1
         WordMap acc(kImages, op.out_hw, op.out_hw, op.out_channels);
         WordMap sums = acc;
-        if (split > 0) conv_partial_sums(prepare_weights(op, 0, split, 8, 32), input, 0, kImages,
-                                         acc, scratch);
+        if (split > 0)
+          conv_partial_sums(prepare_weights(op, 0, split, 8, 32), input, 0, kImages, acc, scratch);
         conv_partial_sums(prepare_weights(op, split, k, 8, 32), input, 0, kImages, sums, scratch);
         shift_accumulate(acc, sums, k - split, 32, 0, kImages);
         WordMap split_out(kImages, op.out_hw, op.out_hw, op.out_channels);
@@ -324,8 +324,8 @@ TEST(Kernels, BatchPathsAndPlaneRangesMatchTheReference) {
 
         const int spatial = op.out_hw * op.out_hw;
         for (int image = 0; image < kImages; ++image) {
-          const Tensor want = run_op(model, op, {&inputs[static_cast<size_t>(image)]}, k,
-                                     MacKernel::PlaneSerial);
+          const Tensor want =
+              run_op(model, op, {&inputs[static_cast<size_t>(image)]}, k, MacKernel::PlaneSerial);
           for (int p = 0; p < spatial; ++p) {
             for (int o = 0; o < op.out_channels; ++o) {
               ASSERT_EQ(fused.at(image, p / op.out_hw, p % op.out_hw)[o],
@@ -346,7 +346,8 @@ TEST(Kernels, PlaneLevelsComposeByShiftAccumulation) {
     for (int last = 1; last <= 8; ++last) {
       for (int first = 0; first < last; ++first) {
         const int head = first == 0 ? 0 : plane_level(u, 0, first);
-        EXPECT_EQ(plane_level(u, 0, last), head * (1 << (last - first)) + plane_level(u, first, last))
+        EXPECT_EQ(plane_level(u, 0, last),
+                  head * (1 << (last - first)) + plane_level(u, first, last))
             << "code " << code << " planes " << first << ".." << last;
       }
     }

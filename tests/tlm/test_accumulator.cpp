@@ -8,10 +8,15 @@ namespace {
 
 struct AccumulatorBench {
   AccumulatorConfig config;
+  Model model = tiny_model();
+  Workload workload = Workload::from_model(model);
+  WorkerPool workers{1};
   Initiator array{"array"}, controller{"controller"};
   Recorder activations{"activations"};
   Accumulator accumulator;
-  AccumulatorBench() : config(make_config()), accumulator("accumulator", config, test_timebase()) {
+  AccumulatorBench()
+      : config(make_config()),
+        accumulator("accumulator", config, model, workload, workers, test_timebase()) {
     array.socket.bind(accumulator.array_port);
     controller.socket.bind(accumulator.control_port);
     accumulator.activation_port.bind(activations.socket);
@@ -32,14 +37,15 @@ AccumulatorBench& bench() {
   return instance;
 }
 
-NpuPayload sums(uint64_t pixels, int cols, bool last_plane, bool first_row_tile, bool finalize) {
-  NpuPayload payload = request(Command::Accumulate, 0, 0);
+Request sums(uint64_t pixels, int cols, bool last_plane, bool first_row_tile, bool finalize) {
+  Request request = testing::request(Command::Accumulate, 0, 0);
+  NpuPayload& payload = request.payload;
   payload.pixels = pixels;
   payload.cols_used = cols;
   payload.last_plane = last_plane;
   payload.first_row_tile = first_row_tile;
   payload.finalize = finalize;
-  return payload;
+  return request;
 }
 
 TEST(Accumulator, ShiftAccumulatesOncePerOutputPerPlane) {
@@ -58,10 +64,10 @@ TEST(Accumulator, LaterRowTilesAddIntoThePartialSum) {
 
 TEST(Accumulator, FinalizeRequantizesWithLaneThroughput) {
   AccumulatorBench& b = bench();
-  NpuPayload last = sums(10, 4, true, false, true);
-  last.residual_adds = 40;
-  last.operand_read_bits = 320;
-  last.result_write_bits = 320;
+  Request last = sums(10, 4, true, false, true);
+  last.payload.residual_adds = 40;
+  last.payload.operand_read_bits = 320;
+  last.payload.result_write_bits = 320;
   b.activations.latency = 3;
   // 40 outputs on 4 lanes: 10 cycles, as long as the pass itself.
   EXPECT_EQ(b.array.send(last).done_cycle, 10u);
@@ -79,9 +85,17 @@ TEST(Accumulator, PostProcessingQueuesBehindThePrevious) {
   EXPECT_EQ(b.array.send(sums(1, 4, true, true, true)).done_cycle, 41u);
 }
 
+TEST(Accumulator, DrainWaitsForThePostProcessingIssued) {
+  AccumulatorBench& b = bench();
+  b.activations.latency = 0;
+  b.array.send(sums(40, 4, true, true, true));  // 160 outputs on 4 lanes: done at 40
+  EXPECT_EQ(b.controller.send(request(Command::Drain, 0, 5)).done_cycle, 40u);
+  EXPECT_EQ(b.controller.send(request(Command::Drain, 0, 60)).done_cycle, 60u);
+}
+
 TEST(Accumulator, UnknownCommandIsRejected) {
-  NpuPayload payload = request(Command::WeightRead, 1, 0);
-  EXPECT_EQ(bench().controller.status(&payload), ::tlm::TLM_COMMAND_ERROR_RESPONSE);
+  Request read = request(Command::WeightRead, 1, 0);
+  EXPECT_EQ(bench().controller.status(&read.payload), ::tlm::TLM_COMMAND_ERROR_RESPONSE);
 }
 
 }  // namespace

@@ -7,9 +7,10 @@ namespace {
 
 struct DramBench {
   DramConfig config;
+  Model model = tiny_model();
   Initiator weights{"weights"}, activations{"activations"};
   Dram dram;
-  DramBench() : config(make_config()), dram("dram", config, test_timebase()) {
+  DramBench() : config(make_config()), dram("dram", config, model, test_timebase()) {
     weights.socket.bind(dram.weight_port);
     activations.socket.bind(dram.activation_port);
     elaborate();
@@ -55,8 +56,30 @@ TEST(Dram, ResetClearsTheChannel) {
   EXPECT_EQ(b.weights.send(request(Command::DramRead, 256, 0)).done_cycle, 51u);
 }
 
-TEST(Dram, TransactionWithoutExtensionIsAnError) {
-  EXPECT_EQ(bench().weights.status(nullptr), ::tlm::TLM_GENERIC_ERROR_RESPONSE);
+TEST(Dram, PlainTransactionOtherThanAReadIsAnError) {
+  EXPECT_EQ(bench().weights.status(nullptr), ::tlm::TLM_COMMAND_ERROR_RESPONSE);
+}
+
+// The model image: every layer's codes at weight_addresses, read with a plain TLM read.
+TEST(Dram, HoldsTheModelImage) {
+  DramBench& b = bench();
+  const std::vector<uint64_t> addresses = weight_addresses(b.model);
+  ASSERT_EQ(addresses.size(), b.model.ops().size() + 1);
+  const Op& fc = b.model.op(3);
+  std::vector<uint8_t> codes(fc.codes.size());
+  ::tlm::tlm_generic_payload read;
+  read.set_command(::tlm::TLM_READ_COMMAND);
+  read.set_address(addresses[3]);
+  read.set_data_ptr(codes.data());
+  read.set_data_length(static_cast<unsigned>(codes.size()));
+  sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
+  b.weights.socket->b_transport(read, delay);
+  EXPECT_EQ(read.get_response_status(), ::tlm::TLM_OK_RESPONSE);
+  EXPECT_EQ(codes, fc.codes);
+  EXPECT_EQ(delay, sc_core::SC_ZERO_TIME);
+  read.set_address(addresses.back() - 1);  // runs past the image
+  b.weights.socket->b_transport(read, delay);
+  EXPECT_EQ(read.get_response_status(), ::tlm::TLM_ADDRESS_ERROR_RESPONSE);
 }
 
 }  // namespace

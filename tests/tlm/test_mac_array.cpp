@@ -8,11 +8,15 @@ namespace {
 
 struct MacArrayBench {
   MacArrayConfig config;
+  Model model = tiny_model();
+  WorkerPool workers{1};
   Initiator controller{"controller"};
-  Recorder activations{"activations"}, accumulator{"accumulator"};
+  Recorder weights{"weights"}, activations{"activations"}, accumulator{"accumulator"};
   MacArray array;
-  MacArrayBench() : config(make_config()), array("mac_array", config, 8, test_timebase()) {
+  MacArrayBench()
+      : config(make_config()), array("mac_array", config, model, workers, test_timebase()) {
     controller.socket.bind(array.target);
+    array.weight_port.bind(weights.socket);
     array.activation_port.bind(activations.socket);
     array.accumulator_port.bind(accumulator.socket);
     elaborate();
@@ -30,22 +34,23 @@ MacArrayBench& bench() {
   instance.array.reset(1);
   instance.activations.seen.clear();
   instance.accumulator.seen.clear();
+  instance.accumulator.ready.clear();
   instance.activations.latency = 0;
   instance.accumulator.latency = 0;
   return instance;
 }
 
-NpuPayload pass(int rows, int cols, uint64_t pixels, uint64_t start) {
-  NpuPayload payload = request(Command::Compute, 0, start);
-  payload.rows_used = rows;
-  payload.cols_used = cols;
-  payload.pixels = pixels;
-  return payload;
+Request pass(int rows, int cols, uint64_t pixels, uint64_t start) {
+  Request request = testing::request(Command::Compute, 0, start);
+  request.payload.rows_used = rows;
+  request.payload.cols_used = cols;
+  request.payload.pixels = pixels;
+  return request;
 }
 
 TEST(MacArray, OnePixelPerCycle) {
   MacArrayBench& b = bench();
-  const NpuPayload done = b.controller.send(pass(4, 8, 100, 10));
+  const Response done = b.controller.send(pass(4, 8, 100, 10));
   EXPECT_EQ(done.done_cycle, 110u);
   ASSERT_EQ(b.activations.seen.size(), 1u);
   EXPECT_EQ(b.activations.seen[0].bits, 100u * 4 * 8);  // pixels x rows x act_bits
@@ -67,17 +72,19 @@ TEST(MacArray, SlowActivationsStretchThePass) {
   EXPECT_EQ(b.controller.send(pass(4, 8, 100, 0)).done_cycle, 150u);
 }
 
-TEST(MacArray, ReportsWhenPostProcessingEnds) {
+TEST(MacArray, ColumnSumsLeaveWithThePass) {
   MacArrayBench& b = bench();
-  b.accumulator.latency = 500;
-  EXPECT_EQ(b.controller.send(pass(4, 8, 100, 0)).postproc_done_cycle, 500u);
+  b.accumulator.latency = 500;  // post-processing does not hold the array
+  EXPECT_EQ(b.controller.send(pass(4, 8, 100, 7)).done_cycle, 107u);
+  ASSERT_EQ(b.accumulator.ready.size(), 1u);
+  EXPECT_EQ(b.accumulator.ready[0], 7u);
 }
 
 TEST(MacArray, RejectsPassesLargerThanTheArray) {
-  NpuPayload too_wide = pass(4, 9, 1, 0);
-  EXPECT_EQ(bench().controller.status(&too_wide), ::tlm::TLM_COMMAND_ERROR_RESPONSE);
-  NpuPayload empty = pass(0, 1, 1, 0);
-  EXPECT_EQ(bench().controller.status(&empty), ::tlm::TLM_COMMAND_ERROR_RESPONSE);
+  Request too_wide = pass(4, 9, 1, 0);
+  EXPECT_EQ(bench().controller.status(&too_wide.payload), ::tlm::TLM_COMMAND_ERROR_RESPONSE);
+  Request empty = pass(0, 1, 1, 0);
+  EXPECT_EQ(bench().controller.status(&empty.payload), ::tlm::TLM_COMMAND_ERROR_RESPONSE);
 }
 
 }  // namespace

@@ -1,17 +1,19 @@
 // The whole NPU (Controller driving every module) on the real ResNet-18: the invariants of the
-// timing and energy model, determinism, and the functional datapath against the core.
+// timing and energy model, determinism, and the functional datapath through the modules against
+// the golden vectors, the op-by-op core reference and the fast engine.
 #include <cmath>
 #include <memory>
 
+#include "arch/energy.h"
+#include "arch/report.h"
 #include "bench.h"
 #include "core/cifar.h"
 #include "core/engine.h"
 #include "core/kernels.h"
 #include "core/model.h"
 #include "core/paths.h"
-#include "tlm/energy.h"
+#include "golden.h"
 #include "tlm/npu.h"
-#include "tlm/report.h"
 
 namespace bsnpu::tlm::testing {
 namespace {
@@ -34,8 +36,8 @@ struct NpuBench {
   NpuConfig unlimited_config = NpuConfig::parse(kUnlimited, kConfigs + "unlimited.json");
   EnergyTable table = EnergyTable::load(default_config.energy_table_path());
   EnergyModel energy{table, default_config, workload.act_bits};
-  Npu default_npu{"default_npu", default_config, workload};
-  Npu unlimited_npu{"unlimited_npu", unlimited_config, workload};
+  Npu default_npu{"default_npu", default_config, model, 2};
+  Npu unlimited_npu{"unlimited_npu", unlimited_config, model, 1};
   std::vector<BitsResult> sweep;  // default config, k = 1..8
 
   NpuBench() {
@@ -147,27 +149,54 @@ TEST(Npu, RepeatedSimulationsGiveIdenticalReports) {
             build_trace(b.context(), {b.sweep[2]}).dump());
 }
 
-TEST(Npu, PredictionsEqualTheCoreReferenceOpByOp) {
+TEST(Npu, PredictionsEqualTheCoreReferenceOpByOpAndTheFastEngine) {
   NpuBench& b = bench();
-  const CifarSet images = load_cifar_test(data_dir(""), 12);
+  const CifarSet images = load_cifar_test(data_dir(""), 20);  // a full batch and a partial one
   for (int k : {1, 8}) {
-    const Network network(b.model, k);
-    const std::vector<int> predictions =
-        b.default_npu.classify(network, images.pixels.data(), images.size(), 2);
-    ASSERT_EQ(predictions.size(), images.size());
-    for (size_t i = 0; i < images.size(); ++i) {
-      // The op-by-op walk of the core kernels, independent of the fast engine.
-      const std::vector<Op>& ops = b.model.ops();
-      std::vector<Tensor> maps(ops.size());
-      maps[0] = input_codes(images.image(i), b.model.act_bits());
-      for (size_t op = 1; op < ops.size(); ++op) {
-        std::vector<const Tensor*> inputs;
-        for (int input : ops[op].inputs) inputs.push_back(&maps[static_cast<size_t>(input)]);
-        maps[op] = run_op(b.model, ops[op], inputs, k, MacKernel::Fast);
-      }
+    const Classification through_modules =
+        b.default_npu.classify(images.pixels.data(), images.size(), k);
+    const Classification engine =
+        classify(Network(b.model, k), images.pixels.data(), images.size(), 2);
+    EXPECT_EQ(through_modules.logits, engine.logits) << "k=" << k;
+    ASSERT_EQ(through_modules.predictions.size(), images.size());
+    for (size_t i = 0; i < images.size(); i += 7) {
+      // The op-by-op walk of the core kernels, independent of the batch paths.
+      const std::vector<Tensor> maps =
+          run_graph(b.model, images.image(i), k, MacKernel::PlaneSerial);
       const Tensor& logits = maps.back();
-      EXPECT_EQ(predictions[i], std::max_element(logits.begin(), logits.end()) - logits.begin())
+      EXPECT_EQ(through_modules.predictions[i],
+                std::max_element(logits.begin(), logits.end()) - logits.begin())
           << "image " << i << " k=" << k;
+    }
+  }
+}
+
+// Every feature map the modules leave in the ActivationBuffer equals the NumPy reference's.
+TEST(Npu, FeatureMapsInTheActivationBufferEqualTheGoldenVectors) {
+  NpuBench& b = bench();
+  const test::Golden& golden = test::Golden::get();
+  const int images = golden.manifest()["layers"]["images"].get<int>();
+  const std::vector<Op>& ops = b.model.ops();
+  for (int k : golden.manifest()["layers"]["bits"].get<std::vector<int>>()) {
+    b.default_npu.classify(golden.images().pixels.data(), static_cast<size_t>(images), k);
+    const OpMaps& maps = b.default_npu.activation_buffer.maps();
+    for (size_t i = 1; i < ops.size(); ++i) {
+      const Op& op = ops[i];
+      const std::vector<int32_t> want =
+          golden.values("layers.k" + std::to_string(k) + "." + op.output);
+      const int hw = op.out_hw, spatial = hw * hw, channels = op.out_channels;
+      ASSERT_EQ(want.size(), static_cast<size_t>(images * channels * spatial)) << op.output;
+      for (int image = 0; image < images; ++image) {
+        for (int c = 0; c < channels; ++c) {
+          for (int p = 0; p < spatial; ++p) {
+            const int32_t got = writes_bytes(op) ? maps.bytes[i].at(image, p / hw, p % hw)[c]
+                                                 : maps.words[i].at(image, p / hw, p % hw)[c];
+            ASSERT_EQ(got, want[static_cast<size_t>((image * channels + c) * spatial + p)])
+                << op.output << " image " << image << " channel " << c << " pixel " << p
+                << " k=" << k;
+          }
+        }
+      }
     }
   }
 }

@@ -7,11 +7,14 @@ namespace {
 
 struct WeightMemoryBench {
   MemoryConfig config;
-  Initiator controller{"controller"};
+  Model model = tiny_model();
+  Initiator controller{"controller"}, array{"array"};
   Recorder dram{"dram"};
   WeightMemory memory;
-  WeightMemoryBench() : config(make_config()), memory("weight_memory", config, test_timebase()) {
+  WeightMemoryBench()
+      : config(make_config()), memory("weight_memory", config, model, test_timebase()) {
     controller.socket.bind(memory.target);
+    array.socket.bind(memory.array_port);
     memory.dram_port.bind(dram.socket);
     dram.latency = 100;
     elaborate();
@@ -49,7 +52,7 @@ TEST(WeightMemory, ReadsQueueOnTheReadPort) {
 
 TEST(WeightMemory, FillReadsDramAndWritesTheSram) {
   WeightMemoryBench& b = bench();
-  const NpuPayload fill = b.controller.send(request(Command::WeightFill, 4096, 3));
+  const Response fill = b.controller.send(request(Command::WeightFill, 4096, 3));
   ASSERT_EQ(b.dram.seen.size(), 1u);
   EXPECT_EQ(b.dram.seen[0].command, Command::DramRead);
   EXPECT_EQ(b.dram.seen[0].bits, 4096u);
@@ -58,8 +61,8 @@ TEST(WeightMemory, FillReadsDramAndWritesTheSram) {
 }
 
 TEST(WeightMemory, UnknownCommandIsRejected) {
-  NpuPayload payload = request(Command::Compute, 1, 0);
-  EXPECT_EQ(bench().controller.status(&payload), ::tlm::TLM_COMMAND_ERROR_RESPONSE);
+  Request compute = request(Command::Compute, 1, 0);
+  EXPECT_EQ(bench().controller.status(&compute.payload), ::tlm::TLM_COMMAND_ERROR_RESPONSE);
 }
 
 }  // namespace

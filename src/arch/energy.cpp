@@ -1,8 +1,8 @@
-#include "tlm/energy.h"
+#include "arch/energy.h"
 
 #include <cmath>
 
-namespace bsnpu::tlm {
+namespace bsnpu::arch {
 
 double LayerEnergy::total() const {
   double sum = 0;
@@ -90,4 +90,4 @@ nlohmann::ordered_json EnergyModel::describe() const {
   return out;
 }
 
-}  // namespace bsnpu::tlm
+}  // namespace bsnpu::arch

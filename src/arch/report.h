@@ -7,12 +7,12 @@
 #include <string>
 #include <vector>
 
-#include "tlm/config.h"
-#include "tlm/energy.h"
-#include "tlm/npu.h"
-#include "tlm/workload.h"
+#include "arch/config.h"
+#include "arch/energy.h"
+#include "arch/timing.h"
+#include "arch/workload.h"
 
-namespace bsnpu::tlm {
+namespace bsnpu::arch {
 
 constexpr int kReportVersion = 1;
 
@@ -21,6 +21,29 @@ struct BitsResult {
   TimingResult timing;
   size_t images = 0;
   size_t correct = 0;
+};
+
+// The figures of one k that the JSON report, the console table and the tests all read.
+struct LayerSummary {
+  LayerEnergy energy;
+  double utilization = 0;
+  uint64_t weight_bits_read = 0;
+  uint64_t dram_bits = 0;
+};
+struct RunSummary {
+  int bits = 8;
+  size_t images = 0, correct = 0;
+  double accuracy = 0;
+  uint64_t cycles = 0, compute_cycles = 0, stall_cycles = 0, ideal_cycles = 0;
+  double utilization = 0;
+  double latency_s = 0;
+  LayerEnergy energy;  // summed over layers, per module
+  double energy_j = 0;
+  double accuracy_per_mcycle = 0;
+  bool weights_resident = false;
+  uint64_t weight_bits_read = 0, dram_bits = 0;
+  ActionCounts actions{};
+  std::vector<LayerSummary> layers;
 };
 
 struct ReportContext {
@@ -35,6 +58,7 @@ struct ReportContext {
 
 std::string file_name(const std::string& path);
 
+RunSummary summarize(const ReportContext& context, const BitsResult& result);
 // The per-k object of the report ("results" entries).
 nlohmann::ordered_json bits_report(const ReportContext& context, const BitsResult& result);
 nlohmann::ordered_json build_report(const ReportContext& context,
@@ -42,4 +66,4 @@ nlohmann::ordered_json build_report(const ReportContext& context,
 nlohmann::ordered_json build_trace(const ReportContext& context,
                                    const std::vector<BitsResult>& results);
 
-}  // namespace bsnpu::tlm
+}  // namespace bsnpu::arch

@@ -5,10 +5,10 @@
 #include <functional>
 #include <nlohmann/json.hpp>
 
+#include "arch/config.h"
 #include "core/error.h"
-#include "tlm/config.h"
 
-namespace bsnpu::tlm {
+namespace bsnpu::arch {
 namespace {
 
 const std::string kConfigs = BSNPU_SOURCE_DIR "/configs/";
@@ -176,4 +176,4 @@ TEST(EnergyTable, ErrorsNameFileAndField) {
 }
 
 }  // namespace
-}  // namespace bsnpu::tlm
+}  // namespace bsnpu::arch

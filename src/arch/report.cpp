@@ -1,8 +1,8 @@
-#include "tlm/report.h"
+#include "arch/report.h"
 
 #include "core/sha256.h"
 
-namespace bsnpu::tlm {
+namespace bsnpu::arch {
 namespace {
 
 using nlohmann::ordered_json;
@@ -47,32 +47,59 @@ std::string file_name(const std::string& path) {
   return slash == std::string::npos ? path : path.substr(slash + 1);
 }
 
-ordered_json bits_report(const ReportContext& context, const BitsResult& result) {
+RunSummary summarize(const ReportContext& context, const BitsResult& result) {
   const TimingResult& timing = result.timing;
   const NpuConfig& config = *context.config;
   const double pes = static_cast<double>(config.mac_array.rows) * config.mac_array.cols;
-  const double cycle_s = config.cycle_seconds();
+  RunSummary summary;
+  summary.bits = timing.k;
+  summary.images = result.images;
+  summary.correct = result.correct;
+  summary.accuracy = ratio(static_cast<double>(result.correct), static_cast<double>(result.images));
+  summary.cycles = timing.cycles;
+  summary.ideal_cycles =
+      context.workload->ideal_cycles(timing.k, config.mac_array.rows, config.mac_array.cols);
+  summary.latency_s = static_cast<double>(timing.cycles) * config.cycle_seconds();
+  summary.weights_resident = timing.weights_resident;
+  for (size_t index = 0; index < timing.layers.size(); ++index) {
+    const LayerTiming& row = timing.layers[index];
+    LayerSummary layer;
+    layer.energy = context.energy->layer_energy(timing, index);
+    for (int module = 0; module < kModuleCount; ++module) {
+      summary.energy.joules[static_cast<size_t>(module)] +=
+          layer.energy.joules[static_cast<size_t>(module)];
+      const ActionCounts& counts = timing.modules[static_cast<size_t>(module)][index].actions;
+      for (int action = 0; action < kActionCount; ++action)
+        summary.actions[static_cast<size_t>(action)] += counts[static_cast<size_t>(action)];
+    }
+    summary.energy.leakage += layer.energy.leakage;
+    summary.compute_cycles += row.compute_cycles;
+    summary.stall_cycles += row.stall_cycles;
+    layer.utilization = ratio(static_cast<double>(action_total(timing, Action::PeAddSub, index)),
+                              pes * static_cast<double>(row.cycles));
+    layer.weight_bits_read = action_total(timing, Action::WeightSramReadBits, index);
+    layer.dram_bits = action_total(timing, Action::DramReadBits, index) +
+                      action_total(timing, Action::DramWriteBits, index);
+    summary.layers.push_back(layer);
+  }
+  const auto total = [&](Action action) { return summary.actions[static_cast<size_t>(action)]; };
+  summary.utilization =
+      ratio(static_cast<double>(total(Action::PeAddSub)), pes * static_cast<double>(timing.cycles));
+  summary.energy_j = summary.energy.total();
+  summary.accuracy_per_mcycle = ratio(summary.accuracy, static_cast<double>(timing.cycles) / 1e6);
+  summary.weight_bits_read = total(Action::WeightSramReadBits);
+  summary.dram_bits = total(Action::DramReadBits) + total(Action::DramWriteBits);
+  return summary;
+}
 
-  LayerEnergy total_energy;
-  uint64_t compute_cycles = 0, stall_cycles = 0;
-  ActionCounts actions{};
+ordered_json bits_report(const ReportContext& context, const BitsResult& result) {
+  const RunSummary summary = summarize(context, result);
+  const TimingResult& timing = result.timing;
   ordered_json layers = ordered_json::array();
   for (size_t index = 0; index < timing.layers.size(); ++index) {
     const Layer& layer = context.workload->layers[index];
     const LayerTiming& row = timing.layers[index];
-    const LayerEnergy energy = context.energy->layer_energy(timing, index);
-    for (int module = 0; module < kModuleCount; ++module) {
-      total_energy.joules[static_cast<size_t>(module)] +=
-          energy.joules[static_cast<size_t>(module)];
-      for (int action = 0; action < kActionCount; ++action) {
-        actions[static_cast<size_t>(action)] +=
-            timing.modules[static_cast<size_t>(module)][index].actions[static_cast<size_t>(action)];
-      }
-    }
-    total_energy.leakage += energy.leakage;
-    compute_cycles += row.compute_cycles;
-    stall_cycles += row.stall_cycles;
-    const uint64_t pe_ops = action_total(timing, Action::PeAddSub, index);
+    const LayerSummary& figures = summary.layers[index];
     ordered_json entry;
     entry["name"] = layer.name;
     entry["op"] = op_name(layer.kind);
@@ -81,46 +108,37 @@ ordered_json bits_report(const ReportContext& context, const BitsResult& result)
     entry["cycles"] = row.cycles;
     entry["compute_cycles"] = row.compute_cycles;
     entry["stall_cycles"] = row.stall_cycles;
-    entry["utilization"] =
-        ratio(static_cast<double>(pe_ops), pes * static_cast<double>(row.cycles));
+    entry["utilization"] = figures.utilization;
     entry["passes"] = row.passes;
     entry["macs"] = layer.macs();
-    entry["weight_bits_read"] = action_total(timing, Action::WeightSramReadBits, index);
-    entry["dram_bits"] = action_total(timing, Action::DramReadBits, index) +
-                         action_total(timing, Action::DramWriteBits, index);
-    entry["energy_j"] = energy.total();
-    entry["energy_breakdown_j"] = module_breakdown(energy);
+    entry["weight_bits_read"] = figures.weight_bits_read;
+    entry["dram_bits"] = figures.dram_bits;
+    entry["energy_j"] = figures.energy.total();
+    entry["energy_breakdown_j"] = module_breakdown(figures.energy);
     layers.push_back(std::move(entry));
   }
-
-  const double accuracy =
-      ratio(static_cast<double>(result.correct), static_cast<double>(result.images));
-  const double energy_j = total_energy.total();
-  uint64_t pe_ops = actions[static_cast<size_t>(Action::PeAddSub)];
   ordered_json out;
-  out["bits"] = timing.k;
-  out["images"] = result.images;
-  out["correct"] = result.correct;
-  out["accuracy"] = accuracy;
-  out["cycles"] = timing.cycles;
-  out["compute_cycles"] = compute_cycles;
-  out["stall_cycles"] = stall_cycles;
-  out["ideal_cycles"] =
-      context.workload->ideal_cycles(timing.k, config.mac_array.rows, config.mac_array.cols);
-  out["utilization"] = ratio(static_cast<double>(pe_ops), pes * static_cast<double>(timing.cycles));
-  out["latency_s"] = static_cast<double>(timing.cycles) * cycle_s;
-  out["energy_j"] = energy_j;
-  out["leakage_j"] = total_energy.leakage;
-  out["accuracy_per_mcycle"] = ratio(accuracy, static_cast<double>(timing.cycles) / 1e6);
-  out["weights_resident"] = timing.weights_resident;
-  out["weight_bits_read"] = actions[static_cast<size_t>(Action::WeightSramReadBits)];
-  out["dram_bits"] = actions[static_cast<size_t>(Action::DramReadBits)] +
-                     actions[static_cast<size_t>(Action::DramWriteBits)];
-  out["energy_breakdown_j"] = module_breakdown(total_energy);
+  out["bits"] = summary.bits;
+  out["images"] = summary.images;
+  out["correct"] = summary.correct;
+  out["accuracy"] = summary.accuracy;
+  out["cycles"] = summary.cycles;
+  out["compute_cycles"] = summary.compute_cycles;
+  out["stall_cycles"] = summary.stall_cycles;
+  out["ideal_cycles"] = summary.ideal_cycles;
+  out["utilization"] = summary.utilization;
+  out["latency_s"] = summary.latency_s;
+  out["energy_j"] = summary.energy_j;
+  out["leakage_j"] = summary.energy.leakage;
+  out["accuracy_per_mcycle"] = summary.accuracy_per_mcycle;
+  out["weights_resident"] = summary.weights_resident;
+  out["weight_bits_read"] = summary.weight_bits_read;
+  out["dram_bits"] = summary.dram_bits;
+  out["energy_breakdown_j"] = module_breakdown(summary.energy);
   ordered_json counts = ordered_json::object();
   for (int action = 0; action < kActionCount; ++action) {
     counts[module_name(module_of(static_cast<Action>(action)))]
-          [action_name(static_cast<Action>(action))] = actions[static_cast<size_t>(action)];
+          [action_name(static_cast<Action>(action))] = summary.actions[static_cast<size_t>(action)];
   }
   out["actions"] = counts;
   out["layers"] = std::move(layers);
@@ -215,4 +233,4 @@ ordered_json build_trace(const ReportContext& context, const std::vector<BitsRes
   return {{"traceEvents", std::move(events)}, {"displayTimeUnit", "ns"}};
 }
 
-}  // namespace bsnpu::tlm
+}  // namespace bsnpu::arch

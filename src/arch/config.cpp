@@ -1,4 +1,4 @@
-#include "tlm/config.h"
+#include "arch/config.h"
 
 #include <algorithm>
 #include <cmath>
@@ -9,7 +9,7 @@
 
 #include "core/error.h"
 
-namespace bsnpu::tlm {
+namespace bsnpu::arch {
 namespace {
 
 using nlohmann::json;
@@ -343,4 +343,4 @@ double EnergyTable::sram_read_pj_per_bit(double bank_bytes) const {
   return interpolate(sram_read_64b, bank_bytes, true, true) / 64.0;
 }
 
-}  // namespace bsnpu::tlm
+}  // namespace bsnpu::arch

@@ -1,8 +1,6 @@
-#include "tlm/payload.h"
+#include "arch/actions.h"
 
-#include "core/error.h"
-
-namespace bsnpu::tlm {
+namespace bsnpu::arch {
 
 const char* action_name(Action action) {
   switch (action) {
@@ -90,18 +88,4 @@ Module module_of(Action action) {
   return Module::Dram;
 }
 
-NpuPayload* payload_of(::tlm::tlm_generic_payload& transaction) {
-  NpuPayload* payload = nullptr;
-  transaction.get_extension(payload);
-  transaction.set_response_status(payload ? ::tlm::TLM_OK_RESPONSE
-                                          : ::tlm::TLM_GENERIC_ERROR_RESPONSE);
-  return payload;
-}
-
-void check_response(const ::tlm::tlm_generic_payload& transaction, const char* initiator) {
-  if (transaction.is_response_error()) {
-    throw Error(std::string(initiator) + ": " + transaction.get_response_string());
-  }
-}
-
-}  // namespace bsnpu::tlm
+}  // namespace bsnpu::arch

@@ -1,10 +1,10 @@
-#include "tlm/schedule.h"
+#include "arch/schedule.h"
 
 #include <algorithm>
 
 #include "core/error.h"
 
-namespace bsnpu::tlm {
+namespace bsnpu::arch {
 namespace {
 
 uint64_t ceil_div(uint64_t a, uint64_t b) { return (a + b - 1) / b; }
@@ -162,4 +162,4 @@ Schedule build_schedule(const Workload& workload, const NpuConfig& config, int k
   return schedule;
 }
 
-}  // namespace bsnpu::tlm
+}  // namespace bsnpu::arch

@@ -7,10 +7,10 @@
 #include <cstdint>
 #include <vector>
 
-#include "tlm/config.h"
-#include "tlm/workload.h"
+#include "arch/config.h"
+#include "arch/workload.h"
 
-namespace bsnpu::tlm {
+namespace bsnpu::arch {
 
 struct WeightFetch {
   int layer = 0;
@@ -47,4 +47,4 @@ struct Schedule {
 
 Schedule build_schedule(const Workload& workload, const NpuConfig& config, int k);
 
-}  // namespace bsnpu::tlm
+}  // namespace bsnpu::arch

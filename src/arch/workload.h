@@ -8,7 +8,7 @@
 
 #include "core/model.h"
 
-namespace bsnpu::tlm {
+namespace bsnpu::arch {
 
 struct Layer {
   std::string name;
@@ -53,4 +53,4 @@ struct Workload {
   uint64_t ideal_cycles(int k, int rows, int cols) const;
 };
 
-}  // namespace bsnpu::tlm
+}  // namespace bsnpu::arch

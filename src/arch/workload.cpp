@@ -1,8 +1,8 @@
-#include "tlm/workload.h"
+#include "arch/workload.h"
 
 #include "core/error.h"
 
-namespace bsnpu::tlm {
+namespace bsnpu::arch {
 
 Workload Workload::from_model(const Model& model) {
   Workload workload;
@@ -67,4 +67,4 @@ uint64_t Workload::ideal_cycles(int k, int rows, int cols) const {
   return cycles;
 }
 
-}  // namespace bsnpu::tlm
+}  // namespace bsnpu::arch

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-namespace bsnpu::tlm {
+namespace bsnpu::arch {
 
 // A bandwidth in bits per cycle; "unlimited" transfers take zero cycles.
 struct Bandwidth {
@@ -103,4 +103,4 @@ struct EnergyTable {
 
 std::string read_text_file(const std::string& path);
 
-}  // namespace bsnpu::tlm
+}  // namespace bsnpu::arch

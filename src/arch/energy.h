@@ -5,11 +5,11 @@
 #include <array>
 #include <nlohmann/json.hpp>
 
-#include "tlm/config.h"
-#include "tlm/npu.h"
-#include "tlm/payload.h"
+#include "arch/actions.h"
+#include "arch/config.h"
+#include "arch/timing.h"
 
-namespace bsnpu::tlm {
+namespace bsnpu::arch {
 
 struct LayerEnergy {
   std::array<double, kModuleCount> joules{};  // dynamic + leakage, per module
@@ -37,4 +37,4 @@ class EnergyModel {
   std::array<double, kModuleCount> leakage_w_{};
 };
 
-}  // namespace bsnpu::tlm
+}  // namespace bsnpu::arch

@@ -1,0 +1,40 @@
+// The one resource primitive of the timing model: a port that moves bits one request after
+// another at a bandwidth (a DRAM channel, an SRAM read or write port), plus an access latency
+// that back-to-back requests overlap. Cycles are counted from the start of the job.
+#pragma once
+
+#include <cstdint>
+
+#include "arch/config.h"
+
+namespace bsnpu::arch {
+
+class Port {
+ public:
+  Port(const Bandwidth& bandwidth, uint64_t latency_cycles)
+      : bandwidth_(bandwidth), latency_cycles_(latency_cycles) {}
+
+  struct Grant {
+    uint64_t start = 0;  // the transfer begins: max(ready, port free)
+    uint64_t end = 0;    // the last bit has passed the port (it is free again)
+    uint64_t done = 0;   // end + latency: the data is usable
+  };
+  // Serves `bits` that are ready at cycle `ready`.
+  Grant serve(uint64_t ready, uint64_t bits) {
+    Grant grant;
+    grant.start = ready > free_at_ ? ready : free_at_;
+    grant.end = grant.start + bandwidth_.cycles(bits);
+    grant.done = grant.end + latency_cycles_;
+    free_at_ = grant.end;
+    return grant;
+  }
+  void reset() { free_at_ = 0; }
+  uint64_t free_at() const { return free_at_; }
+
+ private:
+  Bandwidth bandwidth_;
+  uint64_t latency_cycles_;
+  uint64_t free_at_ = 0;
+};
+
+}  // namespace bsnpu::arch
