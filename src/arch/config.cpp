@@ -1,150 +1,17 @@
 #include "arch/config.h"
 
-#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <nlohmann/json.hpp>
-#include <set>
 #include <sstream>
 
 #include "core/error.h"
+#include "core/json_fields.h"
 
 namespace bsnpu::arch {
 namespace {
 
 using nlohmann::json;
-
-// Reads the fields of one JSON object, remembering which keys were consumed so that finish()
-// can reject the unknown ones. Every error names the file and the dotted field path.
-class FieldReader {
- public:
-  FieldReader(const json& object, std::string file, std::string path)
-      : object_(object), file_(std::move(file)), path_(std::move(path)) {
-    if (!object_.is_object()) fail(path_.empty() ? "(top level)" : path_, "must be an object");
-  }
-
-  [[noreturn]] void fail(const std::string& field, const std::string& why) const {
-    throw Error(file_ + ": " + field + ": " + why);
-  }
-  std::string field(const std::string& key) const {
-    return path_.empty() ? key : path_ + "." + key;
-  }
-
-  const json* find(const std::string& key) {
-    seen_.insert(key);
-    auto it = object_.find(key);
-    return it == object_.end() ? nullptr : &*it;
-  }
-
-  int positive_int(const std::string& key, int fallback, int min_value = 1) {
-    const json* value = find(key);
-    if (!value) return fallback;
-    if (!value->is_number_integer() || value->get<int64_t>() < min_value ||
-        value->get<int64_t>() > (int64_t{1} << 30)) {
-      fail(field(key),
-           min_value == 0 ? "must be a non-negative integer" : "must be a positive integer");
-    }
-    return static_cast<int>(value->get<int64_t>());
-  }
-  // "unlimited" or an integer; returns -1 for unlimited.
-  int positive_int_or_unlimited(const std::string& key, int fallback) {
-    const json* value = find(key);
-    if (value && value->is_string() && value->get<std::string>() == "unlimited") return -1;
-    if (value && !value->is_number_integer()) {
-      fail(field(key), "must be a positive integer or \"unlimited\"");
-    }
-    seen_.erase(key);
-    return positive_int(key, fallback);
-  }
-  double positive_number(const std::string& key, double fallback, bool allow_zero = false) {
-    const json* value = find(key);
-    if (!value) return fallback;
-    if (!value->is_number() || !std::isfinite(value->get<double>()) || value->get<double>() < 0 ||
-        (!allow_zero && value->get<double>() == 0)) {
-      fail(field(key), allow_zero ? "must be a non-negative number" : "must be a positive number");
-    }
-    return value->get<double>();
-  }
-  // A number in [low, high]: keeps derived cycle counts and sc_time values far from overflow.
-  // `range` spells the bounds for the message, e.g. "1..100000".
-  double number_in(const std::string& key, double fallback, double low, double high,
-                   const std::string& range) {
-    const json* value = find(key);
-    if (!value) return fallback;
-    if (!value->is_number() || !(value->get<double>() >= low && value->get<double>() <= high)) {
-      fail(field(key), "must be a number in " + range);
-    }
-    return value->get<double>();
-  }
-  // "unlimited" or a positive number; returns -1 for unlimited.
-  double positive_number_or_unlimited(const std::string& key, double fallback) {
-    const json* value = find(key);
-    if (value && value->is_string() && value->get<std::string>() == "unlimited") return -1;
-    if (value && !value->is_number())
-      fail(field(key), "must be a positive number or \"unlimited\"");
-    seen_.erase(key);
-    return positive_number(key, fallback);
-  }
-  std::string string(const std::string& key, const std::string& fallback, bool required = false) {
-    const json* value = find(key);
-    if (!value) {
-      if (required) fail(field(key), "missing");
-      return fallback;
-    }
-    if (!value->is_string()) fail(field(key), "must be a string");
-    return value->get<std::string>();
-  }
-  void expect_constant(const std::string& key, const json& expected) {
-    const json* value = find(key);
-    if (!value) fail(field(key), "missing (expected " + expected.dump() + ")");
-    if (*value != expected) fail(field(key), "must be " + expected.dump());
-  }
-  std::vector<std::string> strings(const std::string& key) {
-    const json* value = find(key);
-    if (!value) fail(field(key), "missing");
-    if (!value->is_array() || value->empty())
-      fail(field(key), "must be a non-empty array of strings");
-    std::vector<std::string> out;
-    for (const json& item : *value) {
-      if (!item.is_string()) fail(field(key), "must be a non-empty array of strings");
-      out.push_back(item.get<std::string>());
-    }
-    return out;
-  }
-  FieldReader object(const std::string& key) {
-    static const json empty = json::object();
-    const json* value = find(key);
-    return FieldReader(value ? *value : empty, file_, field(key));
-  }
-  FieldReader required_object(const std::string& key) {
-    if (!object_.contains(key)) fail(field(key), "missing");
-    return object(key);
-  }
-  const json& raw() const { return object_; }
-  const std::string& file() const { return file_; }
-
-  void finish() const {
-    for (auto it = object_.begin(); it != object_.end(); ++it) {
-      if (!seen_.count(it.key())) fail(field(it.key()), "unknown key");
-    }
-  }
-
- private:
-  const json& object_;
-  std::string file_;
-  std::string path_;
-  std::set<std::string> seen_;
-};
-
-json parse_json(const std::string& text, const std::string& file) {
-  try {
-    return json::parse(text);
-  } catch (const json::parse_error& error) {
-    std::string what = error.what();
-    std::replace(what.begin(), what.end(), '\n', ' ');
-    throw Error(file + ": invalid JSON: " + what);
-  }
-}
 
 MemoryConfig parse_memory(FieldReader reader, const MemoryConfig& defaults) {
   MemoryConfig memory = defaults;
@@ -158,7 +25,7 @@ MemoryConfig parse_memory(FieldReader reader, const MemoryConfig& defaults) {
   memory.port.bits_per_cycle = static_cast<double>(memory.port_bits) * memory.banks;
   memory.latency_cycles = reader.positive_int("latency_cycles", defaults.latency_cycles, 0);
   if (memory.capacity_bits % (8 * static_cast<uint64_t>(memory.banks)) != 0) {
-    reader.fail(reader.field("banks"), "must divide the capacity into whole bytes per bank");
+    reader.fail("banks", "must divide the capacity into whole bytes per bank");
   }
   reader.finish();
   return memory;
@@ -166,27 +33,39 @@ MemoryConfig parse_memory(FieldReader reader, const MemoryConfig& defaults) {
 
 std::vector<EnergyPoint> parse_points(FieldReader& reader, const std::string& key,
                                       const std::string& x_name, size_t min_points) {
-  const json* value = reader.find(key);
-  if (!value) reader.fail(reader.field(key), "missing");
-  if (!value->is_array() || value->size() < min_points) {
-    reader.fail(reader.field(key), "must be an array of at least " + std::to_string(min_points) +
-                                       " {\"" + x_name + "\", \"pj\"} points");
-  }
   std::vector<EnergyPoint> points;
-  for (size_t i = 0; i < value->size(); ++i) {
-    FieldReader point((*value)[i], reader.file(),
-                      reader.field(key) + "[" + std::to_string(i) + "]");
+  for (FieldReader& point :
+       reader.objects(key, min_points,
+                      "must be an array of at least " + std::to_string(min_points) + " {\"" +
+                          x_name + "\", \"pj\"} points")) {
     EnergyPoint p;
     p.x = point.positive_number(x_name, 0);
     p.pj = point.positive_number("pj", 0);
-    if (p.x == 0 || p.pj == 0) point.fail(point.field(p.x == 0 ? x_name : "pj"), "missing");
+    if (p.x == 0 || p.pj == 0) point.fail(p.x == 0 ? x_name : "pj", "missing");
     point.finish();
     if (!points.empty() && p.x <= points.back().x) {
-      reader.fail(reader.field(key), "points must be sorted by strictly increasing " + x_name);
+      reader.fail(key, "points must be sorted by strictly increasing " + x_name);
     }
     points.push_back(p);
   }
   return points;
+}
+
+// The frame of a config or energy-table file: parse, check the format header, fill file,
+// source_text and name, let `body` read the rest, then reject unknown top-level keys.
+template <typename Parsed, typename Body>
+Parsed parse_document(const std::string& json_text, const std::string& file,
+                      const std::string& format, Body body) {
+  const json document = parse_json(json_text, file);
+  FieldReader top(document, file, "");
+  top.header(format, 1);
+  Parsed parsed;
+  parsed.file = file;
+  parsed.source_text = json_text;
+  parsed.name = top.string("name", "", true);
+  body(top, parsed);
+  top.finish();
+  return parsed;
 }
 
 double interpolate(const std::vector<EnergyPoint>& points, double x, bool log_x, bool clamp_below) {
@@ -216,15 +95,9 @@ std::string read_text_file(const std::string& path) {
   return text.str();
 }
 
-NpuConfig NpuConfig::parse(const std::string& json_text, const std::string& file) {
-  const json document = parse_json(json_text, file);
-  FieldReader top(document, file, "");
-  NpuConfig config;
-  config.file = file;
-  config.source_text = json_text;
-  top.expect_constant("format", "bsnpu-config");
-  top.expect_constant("version", 1);
-  config.name = top.string("name", "", true);
+namespace {
+
+void read_config(FieldReader& top, NpuConfig& config) {
   config.description = top.string("description", "");
   config.clock_mhz = top.number_in("clock_mhz", config.clock_mhz, 1, 1e5, "1..100000");
   config.quantum_ns =
@@ -241,7 +114,7 @@ NpuConfig NpuConfig::parse(const std::string& json_text, const std::string& file
   FieldReader acc = top.object("accumulator");
   config.accumulator.bits = acc.positive_int("bits", config.accumulator.bits);
   if (config.accumulator.bits < 16 || config.accumulator.bits > 48) {
-    acc.fail(acc.field("bits"), "must be an integer in 16..48");
+    acc.fail("bits", "must be an integer in 16..48");
   }
   config.accumulator.depth = acc.positive_int("depth", config.accumulator.depth);
   config.accumulator.postproc_lanes =
@@ -274,7 +147,7 @@ NpuConfig NpuConfig::parse(const std::string& json_text, const std::string& file
       dram.number_in("latency_ns", config.dram.latency_ns, 0, 1e6, "0..1000000");
   dram.finish();
   if (config.dram.bandwidth_gbytes_per_s >= 0 && config.dram.bandwidth_gbytes_per_s < 1e-3) {
-    dram.fail(dram.field("bandwidth_gbytes_per_s"), "must be at least 0.001 or \"unlimited\"");
+    dram.fail("bandwidth_gbytes_per_s", "must be at least 0.001 or \"unlimited\"");
   }
   config.dram.bandwidth.unlimited = config.dram.bandwidth_gbytes_per_s < 0;
   config.dram.bandwidth.bits_per_cycle =
@@ -282,8 +155,12 @@ NpuConfig NpuConfig::parse(const std::string& json_text, const std::string& file
                                       : config.dram.bandwidth_gbytes_per_s * 8e3 / config.clock_mhz;
   config.dram.latency_cycles =
       static_cast<int>(std::ceil(config.dram.latency_ns * config.clock_mhz / 1e3 - 1e-9));
-  top.finish();
-  return config;
+}
+
+}  // namespace
+
+NpuConfig NpuConfig::parse(const std::string& json_text, const std::string& file) {
+  return parse_document<NpuConfig>(json_text, file, "bsnpu-config", read_config);
 }
 
 NpuConfig NpuConfig::load(const std::string& path) { return parse(read_text_file(path), path); }
@@ -294,15 +171,9 @@ std::string NpuConfig::energy_table_path() const {
   return slash == std::string::npos ? energy_table : file.substr(0, slash + 1) + energy_table;
 }
 
-EnergyTable EnergyTable::parse(const std::string& json_text, const std::string& file) {
-  const json document = parse_json(json_text, file);
-  FieldReader top(document, file, "");
-  EnergyTable table;
-  table.file = file;
-  table.source_text = json_text;
-  top.expect_constant("format", "bsnpu-energy-table");
-  top.expect_constant("version", 1);
-  table.name = top.string("name", "", true);
+namespace {
+
+void read_energy_table(FieldReader& top, EnergyTable& table) {
   table.provenance = top.strings("provenance");
   table.scaling_rules = top.strings("scaling_rules");
   table.int_add = parse_points(top, "int_add", "bits", 2);
@@ -321,8 +192,12 @@ EnergyTable EnergyTable::parse(const std::string& json_text, const std::string& 
       leakage.positive_number("accumulator_uw_per_lane", 0, true);
   leakage.string("note", "");
   leakage.finish();
-  top.finish();
-  return table;
+}
+
+}  // namespace
+
+EnergyTable EnergyTable::parse(const std::string& json_text, const std::string& file) {
+  return parse_document<EnergyTable>(json_text, file, "bsnpu-energy-table", read_energy_table);
 }
 
 EnergyTable EnergyTable::load(const std::string& path) { return parse(read_text_file(path), path); }

@@ -56,7 +56,6 @@ class Model {
   const Op& op(int index) const { return ops_.at(static_cast<size_t>(index)); }
   int act_bits() const { return act_bits_; }
   int accumulator_bits() const { return accumulator_bits_; }
-  double logit_scale() const { return logit_scale_; }
   int num_classes() const;
   const std::vector<int>& bits() const { return bits_; }  // the k with parameters, ascending
   bool has_bits(int k) const;
@@ -69,7 +68,6 @@ class Model {
   std::vector<int> bits_;
   int act_bits_ = 8;
   int accumulator_bits_ = 32;
-  double logit_scale_ = 1.0;
   std::string manifest_path_;
   std::string tensors_path_;
   std::string tensors_sha256_;

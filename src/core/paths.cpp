@@ -78,10 +78,4 @@ std::string model_prefix(const std::string& option) {
   return prefix;
 }
 
-std::string float_model_path() {
-  std::string value = from_environment("BSNPU_FLOAT_MODEL");
-  if (!value.empty()) return value;
-  return parent(repo_root()) + "/shared/models/resnet18_cifar10_float.safetensors";
-}
-
 }  // namespace bsnpu

@@ -15,7 +15,5 @@ std::string data_dir(const std::string& option);
 // --model, else $BSNPU_MODEL, else <repo>/models/resnet18_cifar10: a prefix for .json and
 // .safetensors (a trailing .json or .safetensors is dropped).
 std::string model_prefix(const std::string& option);
-// <repo>/../shared/models/resnet18_cifar10_float.safetensors, or $BSNPU_FLOAT_MODEL.
-std::string float_model_path();
 
 }  // namespace bsnpu

@@ -107,7 +107,7 @@ TEST(ModelLoader, RejectsAMalformedManifest) {
     Model::load(copy.prefix());
     FAIL();
   } catch (const Error& e) {
-    expect_error(e.what(), {"m.json", "malformed JSON"});
+    expect_error(e.what(), {"m.json: invalid JSON: ", "parse error"});
   }
 }
 
@@ -173,6 +173,27 @@ TEST(ModelLoader, RejectsAGraphThatDoesNotMatchItsTensors) {
     if (op["name"] == "fc") op["in_features"] = 256;
   }
   expect_error(copy.load_error(), {"m.json", "graph["});
+}
+
+TEST(ModelLoader, ErrorsNameTheDottedFieldPath) {
+  ModelCopy copy;
+  copy.manifest()["graph"][1]["kernel"] = 2.5;
+  EXPECT_EQ(copy.load_error(),
+            copy.prefix() + ".json: graph[1].kernel: must be an integer in 1..15");
+  copy.manifest()["graph"][1]["kernel"] = 3;
+  copy.manifest()["graph"][1].erase("relu");
+  EXPECT_EQ(copy.load_error(), copy.prefix() + ".json: graph[1].relu: missing");
+  copy.manifest()["graph"][1]["relu"] = true;
+  copy.manifest()["input"].erase("zero_point");
+  EXPECT_EQ(copy.load_error(), copy.prefix() + ".json: input.zero_point: missing");
+}
+
+TEST(ModelLoader, ToleratesKeysItDoesNotRead) {
+  ModelCopy copy;
+  copy.manifest()["comment"] = "not read by the loader";
+  copy.manifest()["graph"][0]["note"] = 1;
+  copy.manifest().erase("logit_scale");
+  EXPECT_EQ(copy.load_error(), "");
 }
 
 class CifarFiles : public testing::Test {
