@@ -65,23 +65,31 @@ Classification classify(const Network& network, const uint8_t* pixels, size_t co
   result.logits.resize(count * classes);
   result.predictions.resize(count);
   WorkerPool pool(threads);
-  std::vector<ConvScratch> scratch(static_cast<size_t>(pool.threads()));
-  OpMaps maps = allocate_op_maps(model, kBatchImages);
-  for (size_t first = 0; first < count; first += kBatchImages) {
-    const int images = static_cast<int>(std::min<size_t>(kBatchImages, count - first));
-    const uint8_t* batch_pixels = pixels + first * kImageBytes;
-    for (size_t op = 0; op < model.ops().size(); ++op) {
-      pool.run(images, [&](int begin, int end, int worker) {
-        network.forward_op(op, maps, batch_pixels + static_cast<size_t>(begin) * kImageBytes,
-                           begin, end, scratch[static_cast<size_t>(worker)]);
-      });
-    }
-    const WordMap& logits = maps.words[logits_op];
-    for (int image = 0; image < images; ++image) {
-      const int32_t* row = logits.at(image, 0, 0);
-      std::copy(row, row + classes, result.logits.begin() + (first + image) * classes);
-      result.predictions[first + image] = argmax(row, static_cast<int>(classes));
-    }
+  const size_t workers = static_cast<size_t>(pool.threads());
+  std::vector<ConvScratch> scratch(workers);
+  // Each worker takes its own batch through the whole network: no barrier between layers, so
+  // one worker's slow layer never leaves the other waiting.
+  std::vector<OpMaps> maps(workers);
+  for (OpMaps& worker_maps : maps) worker_maps = allocate_op_maps(model, kBatchImages);
+  const size_t round_images = workers * kBatchImages;
+  for (size_t first = 0; first < count; first += round_images) {
+    const int images = static_cast<int>(std::min(round_images, count - first));
+    pool.run(images, [&](int begin, int end, int worker) {
+      OpMaps& own = maps[static_cast<size_t>(worker)];
+      const size_t offset = first + static_cast<size_t>(begin);
+      for (size_t op = 0; op < model.ops().size(); ++op) {
+        network.forward_op(op, own, pixels + offset * kImageBytes, 0, end - begin,
+                           scratch[static_cast<size_t>(worker)]);
+      }
+      const WordMap& logits = own.words[logits_op];
+      for (int image = 0; image < end - begin; ++image) {
+        const int32_t* row = logits.at(image, 0, 0);
+        const size_t at = offset + static_cast<size_t>(image);
+        std::copy(row, row + classes,
+                  result.logits.begin() + static_cast<std::ptrdiff_t>(at * classes));
+        result.predictions[at] = argmax(row, static_cast<int>(classes));
+      }
+    });
     if (progress) progress(first + static_cast<size_t>(images));
   }
   return result;

@@ -1,7 +1,7 @@
 // The fast whole-network path of `bsnpu eval`: the model prepared once for one k (weights of
-// planes 1..k in the kernel layout, output stages), run layer-major: a batch of images goes
-// through one layer, split between worker threads, before the next layer starts, so each
-// layer's weights are reused across the batch while they are in cache.
+// planes 1..k in the kernel layout, output stages), run layer-major: each worker thread takes its
+// own batch of images through one layer before the next layer starts, so each layer's weights are
+// reused across the batch while they are in cache.
 #pragma once
 
 #include <cstddef>
@@ -35,8 +35,8 @@ class Network {
   std::vector<OutputStage> stages_;
 };
 
-// Images per layer-major batch: their largest feature maps stay within a core's L2 cache.
-constexpr int kBatchImages = 16;
+// Images per worker's layer-major batch: their largest feature maps stay within a core's L2 cache.
+constexpr int kBatchImages = 8;
 
 struct Classification {
   std::vector<int32_t> logits;   // [images][classes]
