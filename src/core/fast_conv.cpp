@@ -76,8 +76,8 @@ bool cpu_has_avx512_vnni() {
 }
 
 detail::RequantArgs requant_args(const OutputStage& stage) {
-  return {stage.mult.data(), stage.offset.data(), stage.half.data(), stage.shift.data(), stage.low,
-          stage.high};
+  return {stage.mult.data(),  stage.offset.data(), stage.half.data(),
+          stage.shift.data(), stage.low,           stage.high};
 }
 
 // Images [begin, end) through the layer into the rows the caller's pointers name.
@@ -132,11 +132,15 @@ void run_conv(const ConvWeights& conv, const detail::RequantArgs* requant, const
     const int origin = input.border - conv.pad;
     for (int image = begin; image < end; ++image) {
       const uint8_t* pixels = input.data.data() + image * input.image_bytes();
-      for (int pixel = 0; pixel < buffer_pixels; ++pixel) {
-        const uint8_t* source = pixels + static_cast<int64_t>(pixel) * input.channels;
-        int32_t sum = 0;
-        for (int c = 0; c < input.channels; ++c) sum += source[c];
-        pixel_sums[pixel] = sum;
+      if (fast_conv_uses_avx512()) {
+        detail::pixel_sums_avx512(pixels, buffer_pixels, input.channels, pixel_sums);
+      } else {
+        for (int pixel = 0; pixel < buffer_pixels; ++pixel) {
+          const uint8_t* source = pixels + static_cast<int64_t>(pixel) * input.channels;
+          int32_t sum = 0;
+          for (int c = 0; c < input.channels; ++c) sum += source[c];
+          pixel_sums[pixel] = sum;
+        }
       }
       int32_t* sums = scratch.window_sums.data() + (image - begin) * out_pixels;
       for (int pixel = 0; pixel < out_pixels; ++pixel) {
@@ -216,8 +220,8 @@ ConvWeights prepare_weights(const Op& op, int first_plane, int last_plane, int a
   const int64_t worst_kernel = fan_in * (planes == 8 ? 256 : 127) * max_input;
   if (worst >= limit || worst_kernel >= (int64_t{1} << 31)) {
     throw Error(op.name + ": worst-case accumulator " +
-                std::to_string(std::max(worst, worst_kernel)) + " at k=" +
-                std::to_string(last_plane) + " overflows the signed " +
+                std::to_string(std::max(worst, worst_kernel)) +
+                " at k=" + std::to_string(last_plane) + " overflows the signed " +
                 std::to_string(accumulator_bits) + "-bit accumulator");
   }
 
@@ -280,8 +284,7 @@ void conv_partial_sums(const ConvWeights& weights, const ByteMap& input, int beg
 }
 
 void conv_requantized(const ConvWeights& weights, const OutputStage& stage, const ByteMap& input,
-                      int begin, int end, ByteMap* out_u8, WordMap* out_i32,
-                      ConvScratch& scratch) {
+                      int begin, int end, ByteMap* out_u8, WordMap* out_i32, ConvScratch& scratch) {
   if ((out_u8 == nullptr) == (out_i32 == nullptr)) {
     throw Error(weights.name + ": exactly one output map expected");
   }
@@ -290,8 +293,7 @@ void conv_requantized(const ConvWeights& weights, const OutputStage& stage, cons
     check_output(weights, out_u8->images, out_u8->height, out_u8->width, out_u8->channels, end);
     scratch.out_rows_u8.resize(rows);
   } else {
-    check_output(weights, out_i32->images, out_i32->height, out_i32->width, out_i32->channels,
-                 end);
+    check_output(weights, out_i32->images, out_i32->height, out_i32->width, out_i32->channels, end);
     scratch.out_rows_i32.resize(rows);
   }
   for (int image = begin; image < end; ++image) {

@@ -23,22 +23,22 @@ struct RequantArgs {
 //   out     = acc                                       when requant is null (partial sums)
 //           = clamp(round_shift(acc * mult + offset, shift), low, high)     otherwise
 struct ConvKernelArgs {
-  const int8_t* weights;               // [out_blocks][taps][groups][16 out][4 in]
-  int out_blocks;                      // output channels / 16, rounded up
-  int out_channels;                    // valid output channels (the last block may be partial)
-  int taps;                            // kernel * kernel
-  int groups;                          // input channels / 4, rounded up
-  const int32_t* tap_offsets;          // byte offset of each tap from a window's top-left pixel
-  const uint8_t* const* input_rows;    // [rows] top-left input pixel of the row's first window
-  int64_t in_col_step;                 // bytes from one output pixel's window to the next
-  int out_width;                       // output pixels per row
-  int rows;                            // output rows
-  int dot_shift;                       // 0, or 1 when weights hold u - 128 (all 8 planes)
-  const int32_t* window_sums;          // [rows * out_width] when dot_shift = 1
-  const RequantArgs* requant;          // null: store the raw int32 acc
-  uint8_t* const* out_rows_u8;         // [rows] first output pixel of the row; or
-  int32_t* const* out_rows_i32;        // exactly one of the two is set (u8 needs requant)
-  int64_t out_pixel_pitch;             // elements between output pixels in a row
+  const int8_t* weights;             // [out_blocks][taps][groups][16 out][4 in]
+  int out_blocks;                    // output channels / 16, rounded up
+  int out_channels;                  // valid output channels (the last block may be partial)
+  int taps;                          // kernel * kernel
+  int groups;                        // input channels / 4, rounded up
+  const int32_t* tap_offsets;        // byte offset of each tap from a window's top-left pixel
+  const uint8_t* const* input_rows;  // [rows] top-left input pixel of the row's first window
+  int64_t in_col_step;               // bytes from one output pixel's window to the next
+  int out_width;                     // output pixels per row
+  int rows;                          // output rows
+  int dot_shift;                     // 0, or 1 when weights hold u - 128 (all 8 planes)
+  const int32_t* window_sums;        // [rows * out_width] when dot_shift = 1
+  const RequantArgs* requant;        // null: store the raw int32 acc
+  uint8_t* const* out_rows_u8;       // [rows] first output pixel of the row; or
+  int32_t* const* out_rows_i32;      // exactly one of the two is set (u8 needs requant)
+  int64_t out_pixel_pitch;           // elements between output pixels in a row
 };
 
 // Requantization of rows of raw int32 accumulators (the Accumulator's output stage):
@@ -63,6 +63,10 @@ struct AddKernelArgs {
   int64_t mult, shift, half, high;
   uint8_t* out;
 };
+
+// sums[p] = sum of the `channels` bytes of pixel p, for `count` consecutive pixels (channels a
+// multiple of 4): the per-pixel terms of the window sums.
+void pixel_sums_avx512(const uint8_t* pixels, int count, int channels, int32_t* sums);
 
 // AVX-512 VNNI implementations (fast_conv_avx512.cpp); call only where the CPU has them.
 void conv_kernel_avx512(const ConvKernelArgs& args);

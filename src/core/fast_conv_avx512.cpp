@@ -149,6 +149,21 @@ void requant_rows_avx512(const RequantRowArgs& a) {
   }
 }
 
+void pixel_sums_avx512(const uint8_t* pixels, int count, int channels, int32_t* sums) {
+  const __m512i zero = _mm512_setzero_si512();
+  for (int pixel = 0; pixel < count; ++pixel) {
+    const uint8_t* source = pixels + static_cast<int64_t>(pixel) * channels;
+    __m512i total = zero;
+    for (int c = 0; c < channels; c += 64) {
+      const int lanes = channels - c < 64 ? channels - c : 64;
+      const __mmask64 mask = lanes == 64 ? ~__mmask64{0} : (__mmask64{1} << lanes) - 1;
+      total =
+          _mm512_add_epi64(total, _mm512_sad_epu8(_mm512_maskz_loadu_epi8(mask, source + c), zero));
+    }
+    sums[pixel] = static_cast<int32_t>(_mm512_reduce_add_epi64(total));
+  }
+}
+
 void add_kernel_avx512(const AddKernelArgs& a) {
   const __m512i zero = _mm512_setzero_si512();
   const __m512i mult = _mm512_set1_epi64(a.mult), half = _mm512_set1_epi64(a.half);
