@@ -15,6 +15,11 @@
 
 namespace bsnpu {
 
+struct Classification {
+  std::vector<int32_t> logits;   // [images][classes]
+  std::vector<int> predictions;  // first index of the maximum logit
+};
+
 class Network {
  public:
   // Throws bsnpu::Error if the model has no parameters at k, or a layer could overflow.
@@ -29,19 +34,21 @@ class Network {
                   ConvScratch& scratch) const;
 
  private:
+  friend Classification classify(const Network& network, const uint8_t* pixels, size_t count,
+                                 int threads, const std::function<void(size_t)>& progress);
+  // forward_op, except that a block's last conv runs with its add, in one pass at the add.
+  void forward_fused(size_t index, OpMaps& maps, const uint8_t* pixels, int begin, int end,
+                     ConvScratch& scratch) const;
+
   const Model* model_;
   int k_;
   std::vector<ConvWeights> weights_;  // by op index (empty for other ops)
   std::vector<OutputStage> stages_;
+  std::vector<bool> runs_with_add_;  // by op index: a conv whose only consumer is an add
 };
 
 // Images per worker's layer-major batch: their largest feature maps stay within a core's L2 cache.
 constexpr int kBatchImages = 8;
-
-struct Classification {
-  std::vector<int32_t> logits;   // [images][classes]
-  std::vector<int> predictions;  // first index of the maximum logit
-};
 
 // Runs `count` images (consecutive 3x32x32 uint8) on `threads` worker threads. `progress`, when
 // set, is called with the number of images done after each batch.

@@ -41,6 +41,15 @@ void conv_kernel_portable(const detail::ConvKernelArgs& a) {
         const int64_t at = column * a.out_pixel_pitch + channel;
         if (!a.requant) {
           a.out_rows_i32[row][at] = static_cast<int32_t>(acc);
+        } else if (a.residual) {
+          const detail::ResidualArgs& r = *a.residual;
+          const int64_t from = column * r.shortcut_pixel_pitch + channel;
+          const int64_t shortcut = r.shortcut_rows_u8 ? int64_t{r.shortcut_rows_u8[row][from]}
+                                                      : int64_t{r.shortcut_rows_i32[row][from]};
+          a.out_rows_u8[row][at] = static_cast<uint8_t>(
+              std::clamp<int64_t>(requantized(acc, *a.requant, channel) +
+                                      round_shift(shortcut * r.mult, static_cast<int>(r.shift)),
+                                  0, r.high));
         } else if (a.out_rows_u8) {
           a.out_rows_u8[row][at] = static_cast<uint8_t>(requantized(acc, *a.requant, channel));
         } else {
@@ -81,8 +90,9 @@ detail::RequantArgs requant_args(const OutputStage& stage) {
 }
 
 // Images [begin, end) through the layer into the rows the caller's pointers name.
-void run_conv(const ConvWeights& conv, const detail::RequantArgs* requant, const ByteMap& input,
-              int begin, int end, ConvScratch& scratch, bool u8_out, int64_t out_pixel_pitch) {
+void run_conv(const ConvWeights& conv, const detail::RequantArgs* requant,
+              const detail::ResidualArgs* residual, const ByteMap& input, int begin, int end,
+              ConvScratch& scratch, bool u8_out, int64_t out_pixel_pitch) {
   if (input.border < conv.pad || input.height != conv.in_hw || input.width != conv.in_hw ||
       input.channels != 4 * conv.groups || begin < 0 || end > input.images || begin >= end) {
     throw Error(conv.name + ": input feature map does not match the layer");
@@ -116,6 +126,7 @@ void run_conv(const ConvWeights& conv, const detail::RequantArgs* requant, const
   args.rows = rows;
   args.dot_shift = conv.dot_shift;
   args.requant = requant;
+  args.residual = residual;
   args.out_pixel_pitch = out_pixel_pitch;
   if (u8_out) {
     args.out_rows_u8 = scratch.out_rows_u8.data();
@@ -280,7 +291,7 @@ void conv_partial_sums(const ConvWeights& weights, const ByteMap& input, int beg
       scratch.out_rows_i32[static_cast<size_t>((image - begin) * weights.out_hw + y)] =
           sums.at(image, y, 0);
   }
-  run_conv(weights, nullptr, input, begin, end, scratch, false, sums.channels);
+  run_conv(weights, nullptr, nullptr, input, begin, end, scratch, false, sums.channels);
 }
 
 void conv_requantized(const ConvWeights& weights, const OutputStage& stage, const ByteMap& input,
@@ -307,8 +318,47 @@ void conv_requantized(const ConvWeights& weights, const OutputStage& stage, cons
     }
   }
   const detail::RequantArgs requant = requant_args(stage);
-  run_conv(weights, &requant, input, begin, end, scratch, out_u8 != nullptr,
+  run_conv(weights, &requant, nullptr, input, begin, end, scratch, out_u8 != nullptr,
            out_u8 ? out_u8->channels : out_i32->channels);
+}
+
+void conv_residual_add(const ConvWeights& weights, const OutputStage& stage, const ByteMap& input,
+                       int begin, int end, const ByteMap* shortcut_u8, const WordMap* shortcut_i32,
+                       int32_t mult, int shift, int64_t high, ByteMap& out, ConvScratch& scratch) {
+  check_output(weights, out.images, out.height, out.width, out.channels, end);
+  const auto matches = [&](const auto& map) {
+    return map.height == out.height && map.width == out.width &&
+           map.channels >= weights.out_channels && end <= map.images;
+  };
+  if ((shortcut_u8 == nullptr) == (shortcut_i32 == nullptr) ||
+      !(shortcut_u8 ? matches(*shortcut_u8) : matches(*shortcut_i32))) {
+    throw Error(weights.name + ": the shortcut does not match the layer");
+  }
+  const size_t rows = static_cast<size_t>((end - begin) * weights.out_hw);
+  scratch.out_rows_u8.resize(rows);
+  scratch.shortcut_rows_u8.resize(shortcut_u8 ? rows : 0);
+  scratch.shortcut_rows_i32.resize(shortcut_i32 ? rows : 0);
+  for (int image = begin; image < end; ++image) {
+    for (int y = 0; y < weights.out_hw; ++y) {
+      const size_t row = static_cast<size_t>((image - begin) * weights.out_hw + y);
+      scratch.out_rows_u8[row] = out.at(image, y, 0);
+      if (shortcut_u8) {
+        scratch.shortcut_rows_u8[row] = shortcut_u8->at(image, y, 0);
+      } else {
+        scratch.shortcut_rows_i32[row] = shortcut_i32->at(image, y, 0);
+      }
+    }
+  }
+  const detail::RequantArgs requant = requant_args(stage);
+  detail::ResidualArgs residual{};
+  residual.shortcut_rows_u8 = shortcut_u8 ? scratch.shortcut_rows_u8.data() : nullptr;
+  residual.shortcut_rows_i32 = shortcut_i32 ? scratch.shortcut_rows_i32.data() : nullptr;
+  residual.shortcut_pixel_pitch = shortcut_u8 ? shortcut_u8->channels : shortcut_i32->channels;
+  residual.mult = mult;
+  residual.shift = shift;
+  residual.half = shift > 0 ? int64_t{1} << (shift - 1) : 0;
+  residual.high = high;
+  run_conv(weights, &requant, &residual, input, begin, end, scratch, true, out.channels);
 }
 
 void requantize_map(const WordMap& acc, const OutputStage& stage, int begin, int end,

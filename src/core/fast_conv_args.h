@@ -16,12 +16,23 @@ struct RequantArgs {
   int64_t low, high;
 };
 
+// A residual add fused into a conv's output stage (docs/arithmetic.md, `add`): the requantized,
+// int32-clamped acc is the residual, and
+//   out = clamp(acc + round_shift(shortcut * mult, shift), 0, high)     as bytes
+struct ResidualArgs {
+  const uint8_t* const* shortcut_rows_u8;   // [rows] the row's first shortcut pixel; or
+  const int32_t* const* shortcut_rows_i32;  // exactly one of the two is set
+  int64_t shortcut_pixel_pitch;             // elements between shortcut pixels in a row
+  int64_t mult, shift, half, high;
+};
+
 // A conv (or fc as a 1x1 conv) over `rows` output rows of `out_width` pixels (the rows of a batch
 // of images, one after the other):
 //   D[p][o] = sum_{tap, c} weights[o][tap][c] * input[p + tap][c]    (s8 x u8, exact int32)
 //   acc     = (D << dot_shift) + (dot_shift ? window_sums[p] : 0)
 //   out     = acc                                       when requant is null (partial sums)
 //           = clamp(round_shift(acc * mult + offset, shift), low, high)     otherwise
+//             (then through the residual add, when set)
 struct ConvKernelArgs {
   const int8_t* weights;             // [out_blocks][taps][groups][16 out][4 in]
   int out_blocks;                    // output channels / 16, rounded up
@@ -36,6 +47,7 @@ struct ConvKernelArgs {
   int dot_shift;                     // 0, or 1 when weights hold u - 128 (all 8 planes)
   const int32_t* window_sums;        // [rows * out_width] when dot_shift = 1
   const RequantArgs* requant;        // null: store the raw int32 acc
+  const ResidualArgs* residual;      // set: add a shortcut after requant (needs out_rows_u8)
   uint8_t* const* out_rows_u8;       // [rows] first output pixel of the row; or
   int32_t* const* out_rows_i32;      // exactly one of the two is set (u8 needs requant)
   int64_t out_pixel_pitch;           // elements between output pixels in a row

@@ -35,6 +35,16 @@ inline __m512i requant16(__m512i acc, const RequantArgs& r, int channel) {
                             _mm512_cvtepi64_epi32(high), 1);
 }
 
+// round_shift(shortcut * mult, shift) of 8 int64 lanes holding int32 values.
+inline __m512i scaled_shortcut8(__m512i shortcut, __m512i mult, __m512i half, __m512i shift) {
+  const __m512i zero = _mm512_setzero_si512();
+  const __m512i product = _mm512_mul_epi32(shortcut, mult);
+  const __mmask8 negative = _mm512_cmplt_epi64_mask(product, zero);
+  const __m512i magnitude =
+      _mm512_srlv_epi64(_mm512_add_epi64(_mm512_abs_epi64(product), half), shift);
+  return _mm512_mask_sub_epi64(magnitude, negative, zero, magnitude);
+}
+
 inline __mmask16 channel_mask(int valid) {
   return valid >= 16 ? 0xFFFF : static_cast<__mmask16>((1u << valid) - 1);
 }
@@ -49,6 +59,35 @@ inline void store_outputs(const ConvKernelArgs& a, __m512i acc, int block, int p
   const int64_t at = (pixel % a.out_width) * a.out_pixel_pitch + channel;
   if (!a.requant) {
     _mm512_mask_storeu_epi32(a.out_rows_i32[row] + at, mask, acc);
+    return;
+  }
+  if (a.residual) {
+    const ResidualArgs& r = *a.residual;
+    const int64_t from = (pixel % a.out_width) * r.shortcut_pixel_pitch + channel;
+    __m512i low_shortcut, high_shortcut;
+    if (r.shortcut_rows_u8) {
+      const __m128i bytes = _mm_maskz_loadu_epi8(mask, r.shortcut_rows_u8[row] + from);
+      low_shortcut = _mm512_cvtepu8_epi64(bytes);
+      high_shortcut = _mm512_cvtepu8_epi64(_mm_srli_si128(bytes, 8));
+    } else {
+      const __m512i words = _mm512_maskz_loadu_epi32(mask, r.shortcut_rows_i32[row] + from);
+      low_shortcut = _mm512_cvtepi32_epi64(_mm512_castsi512_si256(words));
+      high_shortcut = _mm512_cvtepi32_epi64(_mm512_extracti64x4_epi64(words, 1));
+    }
+    const __m512i mult = _mm512_set1_epi64(r.mult), half = _mm512_set1_epi64(r.half);
+    const __m512i shift = _mm512_set1_epi64(r.shift), high = _mm512_set1_epi64(r.high);
+    const __m512i zero = _mm512_setzero_si512();
+    const __m512i low_sum = _mm512_add_epi64(
+        requant8(_mm512_cvtepi32_epi64(_mm512_castsi512_si256(acc)), *a.requant, channel),
+        scaled_shortcut8(low_shortcut, mult, half, shift));
+    const __m512i high_sum = _mm512_add_epi64(
+        requant8(_mm512_cvtepi32_epi64(_mm512_extracti64x4_epi64(acc, 1)), *a.requant, channel + 8),
+        scaled_shortcut8(high_shortcut, mult, half, shift));
+    const __m128i low_bytes =
+        _mm512_cvtepi64_epi8(_mm512_min_epi64(_mm512_max_epi64(low_sum, zero), high));
+    const __m128i high_bytes =
+        _mm512_cvtepi64_epi8(_mm512_min_epi64(_mm512_max_epi64(high_sum, zero), high));
+    _mm_mask_storeu_epi8(a.out_rows_u8[row] + at, mask, _mm_unpacklo_epi64(low_bytes, high_bytes));
     return;
   }
   const __m512i result = requant16(acc, *a.requant, channel);
@@ -175,11 +214,7 @@ void add_kernel_avx512(const AddKernelArgs& a) {
     const __m512i shortcut =
         a.shortcut_u8 ? _mm512_cvtepu8_epi64(_mm_maskz_loadu_epi8(mask, a.shortcut_u8 + i))
                       : _mm512_cvtepi32_epi64(_mm256_maskz_loadu_epi32(mask, a.shortcut_i32 + i));
-    const __m512i product = _mm512_mul_epi32(shortcut, mult);
-    const __mmask8 negative = _mm512_cmplt_epi64_mask(product, zero);
-    const __m512i magnitude =
-        _mm512_srlv_epi64(_mm512_add_epi64(_mm512_abs_epi64(product), half), shift);
-    const __m512i scaled = _mm512_mask_sub_epi64(magnitude, negative, zero, magnitude);
+    const __m512i scaled = scaled_shortcut8(shortcut, mult, half, shift);
     const __m512i residual = _mm512_cvtepi32_epi64(_mm256_maskz_loadu_epi32(mask, a.residual + i));
     const __m512i sum =
         _mm512_min_epi64(_mm512_max_epi64(_mm512_add_epi64(residual, scaled), zero), high);
