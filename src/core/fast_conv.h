@@ -24,6 +24,7 @@ struct ConvWeights {
   std::string name;
   int in_channels = 0, groups = 0, out_channels = 0, out_blocks = 0;
   int kernel = 1, stride = 1, pad = 0, in_hw = 1, out_hw = 1;
+  bool zero_padding = true;  // the padding value is 0: its taps can be skipped
   int first_plane = 0, last_plane = 8;
   int dot_shift = 0;            // 1 with all 8 planes (see above)
   std::vector<int8_t> weights;  // [out_blocks][taps][groups][16][4]

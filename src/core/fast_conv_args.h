@@ -26,26 +26,36 @@ struct ResidualArgs {
   int64_t mult, shift, half, high;
 };
 
-// A conv (or fc as a 1x1 conv) over `rows` output rows of `out_width` pixels (the rows of a batch
-// of images, one after the other):
+// Output pixels that see the same taps: rows [first_row, first_row + rows) of the row lists by
+// columns [first_column, first_column + columns), whose taps are tap_list[first_tap ..
+// first_tap + taps). Where the padding is zero the taps that fall into it are left out: they add
+// nothing, to the dot product or to the window sum.
+struct PixelRun {
+  int first_row, rows, first_column, columns, first_tap, taps;
+};
+
+// A conv (or fc as a 1x1 conv) over the pixels of `runs` (the rows of a batch of images, in the
+// order of the row lists):
 //   D[p][o] = sum_{tap, c} weights[o][tap][c] * input[p + tap][c]    (s8 x u8, exact int32)
 //   acc     = (D << dot_shift) + (dot_shift ? window_sums[p] : 0)
 //   out     = acc                                       when requant is null (partial sums)
 //           = clamp(round_shift(acc * mult + offset, shift), low, high)     otherwise
 //             (then through the residual add, when set)
 struct ConvKernelArgs {
-  const int8_t* weights;             // [out_blocks][taps][groups][16 out][4 in]
-  int out_blocks;                    // output channels / 16, rounded up
-  int out_channels;                  // valid output channels (the last block may be partial)
-  int taps;                          // kernel * kernel
-  int groups;                        // input channels / 4, rounded up
-  const int32_t* tap_offsets;        // byte offset of each tap from a window's top-left pixel
+  const int8_t* weights;       // [out_blocks][taps][groups][16 out][4 in]
+  int out_blocks;              // output channels / 16, rounded up
+  int out_channels;            // valid output channels (the last block may be partial)
+  int taps;                    // kernel * kernel
+  int groups;                  // input channels / 4, rounded up
+  const int32_t* tap_offsets;  // byte offset of each tap from a window's top-left pixel
+  const int32_t* tap_list;     // tap indices, by run
+  const PixelRun* runs;        // every output pixel in exactly one run
+  int run_count;
   const uint8_t* const* input_rows;  // [rows] top-left input pixel of the row's first window
   int64_t in_col_step;               // bytes from one output pixel's window to the next
   int out_width;                     // output pixels per row
-  int rows;                          // output rows
   int dot_shift;                     // 0, or 1 when weights hold u - 128 (all 8 planes)
-  const int32_t* window_sums;        // [rows * out_width] when dot_shift = 1
+  const int32_t* window_sums;        // [rows][out_width] when dot_shift = 1
   const RequantArgs* requant;        // null: store the raw int32 acc
   const ResidualArgs* residual;      // set: add a shortcut after requant (needs out_rows_u8)
   uint8_t* const* out_rows_u8;       // [rows] first output pixel of the row; or

@@ -184,6 +184,13 @@ const std::vector<Shape> kShapes = {
     {13, 16, 2, 1, 1, 5},   // even kernel
     {32, 128, 1, 1, 0, 3},  // 1x1, eight output blocks
     {9, 7, 3, 1, 2, 3},     // padding wider than the image's border rows
+    // Zero padding skipped: every output of these sees a different subset of the taps.
+    {24, 64, 3, 1, 1, 4},   // layer4-like: corners, edges and interior
+    {8, 16, 3, 1, 1, 1},    // kernel wider than the map: the centre tap only
+    {16, 32, 3, 2, 1, 2},   // stride 2 onto a 1x1 output
+    {4, 16, 1, 1, 1, 3},    // 1x1 kernel with padding: border outputs see no tap at all
+    {12, 20, 5, 1, 2, 3},   // 5x5 kernel on a 3x3 map
+    {20, 48, 3, 2, 1, 8},   // stride 2 with a padded top/left edge only
 };
 
 TEST(Kernels, RandomConvLayersAllKernelsAgree) {
