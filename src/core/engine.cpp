@@ -24,6 +24,43 @@ Network::Network(const Model& model, int k) : model_(&model), k_(k) {
       stages_.back() = output_stage(op, k, model.act_bits());
     }
   }
+  // The int32 output of a conv without ReLU that only an add reads need never reach memory.
+  const std::vector<Op>& ops = model.ops();
+  std::vector<int> consumers(ops.size(), 0);
+  for (const Op& op : ops) {
+    for (int input : op.inputs) ++consumers[static_cast<size_t>(input)];
+  }
+  runs_with_add_.assign(ops.size(), false);
+  for (const Op& op : ops) {
+    if (op.kind != OpKind::Add) continue;
+    const size_t residual = static_cast<size_t>(op.inputs[0]);
+    runs_with_add_[residual] = ops[residual].kind == OpKind::Conv && !writes_bytes(ops[residual]) &&
+                               consumers[residual] == 1;
+  }
+}
+
+void Network::forward_fused(size_t index, OpMaps& maps, const uint8_t* pixels, int begin, int end,
+                            ConvScratch& scratch) const {
+  if (runs_with_add_[index]) return;
+  const Op& op = model_->ops()[index];
+  const size_t residual = op.kind == OpKind::Add ? static_cast<size_t>(op.inputs[0]) : 0;
+  if (op.kind != OpKind::Add || !runs_with_add_[residual]) {
+    forward_op(index, maps, pixels, begin, end, scratch);
+    return;
+  }
+  const size_t shortcut = static_cast<size_t>(op.inputs[1]);
+  const bool shortcut_bytes = writes_bytes(model_->ops()[shortcut]);
+  int32_t mult = 1, shift = 0;
+  if (op.rescale_shortcut) {
+    mult = op.requant_at(k_).mult[0];
+    shift = op.requant_at(k_).shift[0];
+  }
+  const Op& conv = model_->ops()[residual];
+  conv_residual_add(weights_[residual], stages_[residual],
+                    maps.bytes[static_cast<size_t>(conv.inputs[0])], begin, end,
+                    shortcut_bytes ? &maps.bytes[shortcut] : nullptr,
+                    shortcut_bytes ? nullptr : &maps.words[shortcut], mult, shift,
+                    (int64_t{1} << model_->act_bits()) - 1, maps.bytes[index], scratch);
 }
 
 void Network::forward_op(size_t index, OpMaps& maps, const uint8_t* pixels, int begin, int end,
@@ -65,23 +102,31 @@ Classification classify(const Network& network, const uint8_t* pixels, size_t co
   result.logits.resize(count * classes);
   result.predictions.resize(count);
   WorkerPool pool(threads);
-  std::vector<ConvScratch> scratch(static_cast<size_t>(pool.threads()));
-  OpMaps maps = allocate_op_maps(model, kBatchImages);
-  for (size_t first = 0; first < count; first += kBatchImages) {
-    const int images = static_cast<int>(std::min<size_t>(kBatchImages, count - first));
-    const uint8_t* batch_pixels = pixels + first * kImageBytes;
-    for (size_t op = 0; op < model.ops().size(); ++op) {
-      pool.run(images, [&](int begin, int end, int worker) {
-        network.forward_op(op, maps, batch_pixels + static_cast<size_t>(begin) * kImageBytes,
-                           begin, end, scratch[static_cast<size_t>(worker)]);
-      });
-    }
-    const WordMap& logits = maps.words[logits_op];
-    for (int image = 0; image < images; ++image) {
-      const int32_t* row = logits.at(image, 0, 0);
-      std::copy(row, row + classes, result.logits.begin() + (first + image) * classes);
-      result.predictions[first + image] = argmax(row, static_cast<int>(classes));
-    }
+  const size_t workers = static_cast<size_t>(pool.threads());
+  std::vector<ConvScratch> scratch(workers);
+  // Each worker takes its own batch through the whole network: no barrier between layers, so
+  // one worker's slow layer never leaves the other waiting.
+  std::vector<OpMaps> maps(workers);
+  for (OpMaps& worker_maps : maps) worker_maps = allocate_op_maps(model, kBatchImages);
+  const size_t round_images = workers * kBatchImages;
+  for (size_t first = 0; first < count; first += round_images) {
+    const int images = static_cast<int>(std::min(round_images, count - first));
+    pool.run(images, [&](int begin, int end, int worker) {
+      OpMaps& own = maps[static_cast<size_t>(worker)];
+      const size_t offset = first + static_cast<size_t>(begin);
+      for (size_t op = 0; op < model.ops().size(); ++op) {
+        network.forward_fused(op, own, pixels + offset * kImageBytes, 0, end - begin,
+                              scratch[static_cast<size_t>(worker)]);
+      }
+      const WordMap& logits = own.words[logits_op];
+      for (int image = 0; image < end - begin; ++image) {
+        const int32_t* row = logits.at(image, 0, 0);
+        const size_t at = offset + static_cast<size_t>(image);
+        std::copy(row, row + classes,
+                  result.logits.begin() + static_cast<std::ptrdiff_t>(at * classes));
+        result.predictions[at] = argmax(row, static_cast<int>(classes));
+      }
+    });
     if (progress) progress(first + static_cast<size_t>(images));
   }
   return result;

@@ -1,7 +1,7 @@
 // The fast whole-network path of `bsnpu eval`: the model prepared once for one k (weights of
-// planes 1..k in the kernel layout, output stages), run layer-major: a batch of images goes
-// through one layer, split between worker threads, before the next layer starts, so each
-// layer's weights are reused across the batch while they are in cache.
+// planes 1..k in the kernel layout, output stages), run layer-major: each worker thread takes its
+// own batch of images through one layer before the next layer starts, so each layer's weights are
+// reused across the batch while they are in cache.
 #pragma once
 
 #include <cstddef>
@@ -14,6 +14,11 @@
 #include "core/model.h"
 
 namespace bsnpu {
+
+struct Classification {
+  std::vector<int32_t> logits;   // [images][classes]
+  std::vector<int> predictions;  // first index of the maximum logit
+};
 
 class Network {
  public:
@@ -29,19 +34,21 @@ class Network {
                   ConvScratch& scratch) const;
 
  private:
+  friend Classification classify(const Network& network, const uint8_t* pixels, size_t count,
+                                 int threads, const std::function<void(size_t)>& progress);
+  // forward_op, except that a block's last conv runs with its add, in one pass at the add.
+  void forward_fused(size_t index, OpMaps& maps, const uint8_t* pixels, int begin, int end,
+                     ConvScratch& scratch) const;
+
   const Model* model_;
   int k_;
   std::vector<ConvWeights> weights_;  // by op index (empty for other ops)
   std::vector<OutputStage> stages_;
+  std::vector<bool> runs_with_add_;  // by op index: a conv whose only consumer is an add
 };
 
-// Images per layer-major batch: their largest feature maps stay within a core's L2 cache.
-constexpr int kBatchImages = 16;
-
-struct Classification {
-  std::vector<int32_t> logits;   // [images][classes]
-  std::vector<int> predictions;  // first index of the maximum logit
-};
+// Images per worker's layer-major batch: their largest feature maps stay within a core's L2 cache.
+constexpr int kBatchImages = 8;
 
 // Runs `count` images (consecutive 3x32x32 uint8) on `threads` worker threads. `progress`, when
 // set, is called with the number of images done after each batch.

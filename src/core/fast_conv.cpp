@@ -22,29 +22,42 @@ int64_t requantized(int64_t acc, const detail::RequantArgs& r, int channel) {
 // The same arithmetic as conv_kernel_avx512, one output at a time.
 void conv_kernel_portable(const detail::ConvKernelArgs& a) {
   const int64_t block_bytes = int64_t{a.taps} * a.groups * 64;
-  for (int row = 0; row < a.rows; ++row) {
-    for (int column = 0; column < a.out_width; ++column) {
-      const int pixel = row * a.out_width + column;
-      const uint8_t* window = a.input_rows[row] + column * a.in_col_step;
-      for (int channel = 0; channel < a.out_channels; ++channel) {
-        const int8_t* weights = a.weights + (channel / 16) * block_bytes + (channel % 16) * 4;
-        int32_t dot = 0;
-        for (int t = 0; t < a.taps; ++t) {
-          const uint8_t* source = window + a.tap_offsets[t];
-          for (int g = 0; g < a.groups; ++g) {
-            const int8_t* w = weights + (int64_t{t} * a.groups + g) * 64;
-            for (int i = 0; i < 4; ++i) dot += int32_t{w[i]} * int32_t{source[4 * g + i]};
+  for (int r = 0; r < a.run_count; ++r) {
+    const detail::PixelRun& run = a.runs[r];
+    for (int row = run.first_row; row < run.first_row + run.rows; ++row) {
+      for (int column = run.first_column; column < run.first_column + run.columns; ++column) {
+        const uint8_t* window = a.input_rows[row] + column * a.in_col_step;
+        for (int channel = 0; channel < a.out_channels; ++channel) {
+          const int8_t* weights = a.weights + (channel / 16) * block_bytes + (channel % 16) * 4;
+          int32_t dot = 0;
+          for (int i = 0; i < run.taps; ++i) {
+            const int t = a.tap_list[run.first_tap + i];
+            const uint8_t* source = window + a.tap_offsets[t];
+            for (int g = 0; g < a.groups; ++g) {
+              const int8_t* w = weights + (int64_t{t} * a.groups + g) * 64;
+              for (int j = 0; j < 4; ++j) dot += int32_t{w[j]} * int32_t{source[4 * g + j]};
+            }
           }
-        }
-        int64_t acc = dot;
-        if (a.dot_shift) acc = 2 * acc + a.window_sums[pixel];
-        const int64_t at = column * a.out_pixel_pitch + channel;
-        if (!a.requant) {
-          a.out_rows_i32[row][at] = static_cast<int32_t>(acc);
-        } else if (a.out_rows_u8) {
-          a.out_rows_u8[row][at] = static_cast<uint8_t>(requantized(acc, *a.requant, channel));
-        } else {
-          a.out_rows_i32[row][at] = static_cast<int32_t>(requantized(acc, *a.requant, channel));
+          int64_t acc = dot;
+          if (a.dot_shift) acc = 2 * acc + a.window_sums[row * a.out_width + column];
+          const int64_t at = column * a.out_pixel_pitch + channel;
+          if (!a.requant) {
+            a.out_rows_i32[row][at] = static_cast<int32_t>(acc);
+          } else if (a.residual) {
+            const detail::ResidualArgs& res = *a.residual;
+            const int64_t from = column * res.shortcut_pixel_pitch + channel;
+            const int64_t shortcut = res.shortcut_rows_u8
+                                         ? int64_t{res.shortcut_rows_u8[row][from]}
+                                         : int64_t{res.shortcut_rows_i32[row][from]};
+            a.out_rows_u8[row][at] = static_cast<uint8_t>(std::clamp<int64_t>(
+                requantized(acc, *a.requant, channel) +
+                    round_shift(shortcut * res.mult, static_cast<int>(res.shift)),
+                0, res.high));
+          } else if (a.out_rows_u8) {
+            a.out_rows_u8[row][at] = static_cast<uint8_t>(requantized(acc, *a.requant, channel));
+          } else {
+            a.out_rows_i32[row][at] = static_cast<int32_t>(requantized(acc, *a.requant, channel));
+          }
         }
       }
     }
@@ -76,17 +89,71 @@ bool cpu_has_avx512_vnni() {
 }
 
 detail::RequantArgs requant_args(const OutputStage& stage) {
-  return {stage.mult.data(), stage.offset.data(), stage.half.data(), stage.shift.data(), stage.low,
-          stage.high};
+  return {stage.mult.data(),  stage.offset.data(), stage.half.data(),
+          stage.shift.data(), stage.low,           stage.high};
 }
 
-// Images [begin, end) through the layer into the rows the caller's pointers name.
-void run_conv(const ConvWeights& conv, const detail::RequantArgs* requant, const ByteMap& input,
-              int begin, int end, ConvScratch& scratch, bool u8_out, int64_t out_pixel_pitch) {
-  if (input.border < conv.pad || input.height != conv.in_hw || input.width != conv.in_hw ||
-      input.channels != 4 * conv.groups || begin < 0 || end > input.images || begin >= end) {
-    throw Error(conv.name + ": input feature map does not match the layer");
+// Consecutive output rows (the same for columns: maps are square) whose windows see the same
+// kernel rows [inside_first, inside_last) inside the image.
+struct Segment {
+  int first, count, inside_first, inside_last;
+};
+
+// Where padding is not zero every kernel row counts: one segment.
+std::vector<Segment> segments(const ConvWeights& conv) {
+  if (!conv.zero_padding) return {{0, conv.out_hw, 0, conv.kernel}};
+  std::vector<Segment> result;
+  for (int at = 0; at < conv.out_hw; ++at) {
+    const int origin = at * conv.stride - conv.pad;
+    const int first = std::max(0, -origin);
+    const int last = std::max(first, std::min(conv.kernel, conv.in_hw - origin));
+    if (!result.empty() && result.back().inside_first == first &&
+        result.back().inside_last == last) {
+      ++result.back().count;
+    } else {
+      result.push_back({at, 1, first, last});
+    }
   }
+  return result;
+}
+
+// The kernel's view of images [begin, end): the output rows in the order of its row lists,
+// grouped by row segment so that a run is a rectangle of them, and the runs.
+struct ConvPlan {
+  std::vector<int> row_image, row_y;
+  std::vector<detail::PixelRun> runs;
+  std::vector<int32_t> tap_list;
+  int rows() const { return static_cast<int>(row_image.size()); }
+};
+
+ConvPlan plan_conv(const ConvWeights& conv, int begin, int end) {
+  ConvPlan plan;
+  const std::vector<Segment> spans = segments(conv);
+  for (const Segment& rows : spans) {
+    const int first_row = plan.rows();
+    for (int image = begin; image < end; ++image) {
+      for (int y = rows.first; y < rows.first + rows.count; ++y) {
+        plan.row_image.push_back(image);
+        plan.row_y.push_back(y);
+      }
+    }
+    for (const Segment& columns : spans) {
+      const int first_tap = static_cast<int>(plan.tap_list.size());
+      for (int ky = rows.inside_first; ky < rows.inside_last; ++ky) {
+        for (int kx = columns.inside_first; kx < columns.inside_last; ++kx)
+          plan.tap_list.push_back(ky * conv.kernel + kx);
+      }
+      plan.runs.push_back({first_row, plan.rows() - first_row, columns.first, columns.count,
+                           first_tap, static_cast<int>(plan.tap_list.size()) - first_tap});
+    }
+  }
+  return plan;
+}
+
+// The plan's rows through the layer into the rows the caller's pointers name (in plan order).
+void run_conv(const ConvWeights& conv, const ConvPlan& plan, const detail::RequantArgs* requant,
+              const detail::ResidualArgs* residual, const ByteMap& input, ConvScratch& scratch,
+              bool u8_out, int64_t out_pixel_pitch) {
   const int taps = conv.kernel * conv.kernel;
   std::vector<int32_t> tap_offsets(static_cast<size_t>(taps));
   for (int ky = 0; ky < conv.kernel; ++ky) {
@@ -95,13 +162,11 @@ void run_conv(const ConvWeights& conv, const detail::RequantArgs* requant, const
           static_cast<int32_t>(ky * input.row_bytes() + kx * input.channels);
     }
   }
-  const int rows = (end - begin) * conv.out_hw;
+  const int rows = plan.rows();
   scratch.input_rows.resize(static_cast<size_t>(rows));
-  for (int image = begin; image < end; ++image) {
-    for (int y = 0; y < conv.out_hw; ++y) {
-      scratch.input_rows[static_cast<size_t>((image - begin) * conv.out_hw + y)] =
-          input.at(image, y * conv.stride - conv.pad, -conv.pad);
-    }
+  for (size_t row = 0; row < static_cast<size_t>(rows); ++row) {
+    scratch.input_rows[row] =
+        input.at(plan.row_image[row], plan.row_y[row] * conv.stride - conv.pad, -conv.pad);
   }
   detail::ConvKernelArgs args{};
   args.weights = conv.weights.data();
@@ -110,12 +175,15 @@ void run_conv(const ConvWeights& conv, const detail::RequantArgs* requant, const
   args.taps = taps;
   args.groups = conv.groups;
   args.tap_offsets = tap_offsets.data();
+  args.tap_list = plan.tap_list.data();
+  args.runs = plan.runs.data();
+  args.run_count = static_cast<int>(plan.runs.size());
   args.input_rows = scratch.input_rows.data();
   args.in_col_step = int64_t{conv.stride} * input.channels;
   args.out_width = conv.out_hw;
-  args.rows = rows;
   args.dot_shift = conv.dot_shift;
   args.requant = requant;
+  args.residual = residual;
   args.out_pixel_pitch = out_pixel_pitch;
   if (u8_out) {
     args.out_rows_u8 = scratch.out_rows_u8.data();
@@ -123,31 +191,40 @@ void run_conv(const ConvWeights& conv, const detail::RequantArgs* requant, const
     args.out_rows_i32 = scratch.out_rows_i32.data();
   }
   if (conv.dot_shift) {
-    // Window sums from per-pixel channel sums of each image's whole bordered buffer.
+    // Window sums (whole windows: padding adds its value, zero or not) from per-pixel channel
+    // sums of each image's whole bordered buffer.
+    const int begin = plan.row_image.front(), images = plan.row_image.back() - begin + 1;
     const int buffer_width = input.width + 2 * input.border;
     const int buffer_pixels = (input.height + 2 * input.border) * buffer_width;
-    const int out_pixels = conv.out_hw * conv.out_hw;
-    scratch.window_sums.resize(static_cast<size_t>(buffer_pixels + rows * conv.out_hw));
-    int32_t* pixel_sums = scratch.window_sums.data() + rows * conv.out_hw;
-    const int origin = input.border - conv.pad;
-    for (int image = begin; image < end; ++image) {
-      const uint8_t* pixels = input.data.data() + image * input.image_bytes();
-      for (int pixel = 0; pixel < buffer_pixels; ++pixel) {
-        const uint8_t* source = pixels + static_cast<int64_t>(pixel) * input.channels;
-        int32_t sum = 0;
-        for (int c = 0; c < input.channels; ++c) sum += source[c];
-        pixel_sums[pixel] = sum;
+    const size_t window_count = static_cast<size_t>(rows) * static_cast<size_t>(conv.out_hw);
+    scratch.window_sums.resize(window_count + static_cast<size_t>(images * buffer_pixels));
+    int32_t* pixel_sums = scratch.window_sums.data() + window_count;
+    for (int image = 0; image < images; ++image) {
+      const uint8_t* pixels = input.data.data() + (begin + image) * input.image_bytes();
+      int32_t* sums = pixel_sums + image * buffer_pixels;
+      if (fast_conv_uses_avx512()) {
+        detail::pixel_sums_avx512(pixels, buffer_pixels, input.channels, sums);
+      } else {
+        for (int pixel = 0; pixel < buffer_pixels; ++pixel) {
+          const uint8_t* source = pixels + static_cast<int64_t>(pixel) * input.channels;
+          int32_t sum = 0;
+          for (int c = 0; c < input.channels; ++c) sum += source[c];
+          sums[pixel] = sum;
+        }
       }
-      int32_t* sums = scratch.window_sums.data() + (image - begin) * out_pixels;
-      for (int pixel = 0; pixel < out_pixels; ++pixel) {
-        const int top = origin + (pixel / conv.out_hw) * conv.stride;
-        const int left = origin + (pixel % conv.out_hw) * conv.stride;
+    }
+    const int origin = input.border - conv.pad;
+    for (size_t row = 0; row < static_cast<size_t>(rows); ++row) {
+      const int32_t* sums = pixel_sums + (plan.row_image[row] - begin) * buffer_pixels;
+      const int top = origin + plan.row_y[row] * conv.stride;
+      for (int x = 0; x < conv.out_hw; ++x) {
+        const int left = origin + x * conv.stride;
         int32_t sum = 0;
         for (int ky = 0; ky < conv.kernel; ++ky) {
           for (int kx = 0; kx < conv.kernel; ++kx)
-            sum += pixel_sums[(top + ky) * buffer_width + left + kx];
+            sum += sums[(top + ky) * buffer_width + left + kx];
         }
-        sums[pixel] = sum;
+        scratch.window_sums[row * static_cast<size_t>(conv.out_hw) + static_cast<size_t>(x)] = sum;
       }
     }
     args.window_sums = scratch.window_sums.data();
@@ -156,6 +233,13 @@ void run_conv(const ConvWeights& conv, const detail::RequantArgs* requant, const
     detail::conv_kernel_avx512(args);
   } else {
     conv_kernel_portable(args);
+  }
+}
+
+void check_input(const ConvWeights& conv, const ByteMap& input, int begin, int end) {
+  if (input.border < conv.pad || input.height != conv.in_hw || input.width != conv.in_hw ||
+      input.channels != 4 * conv.groups || begin < 0 || end > input.images || begin >= end) {
+    throw Error(conv.name + ": input feature map does not match the layer");
   }
 }
 
@@ -198,6 +282,8 @@ ConvWeights prepare_weights(const Op& op, int first_plane, int last_plane, int a
   conv.kernel = op.kernel;
   conv.stride = op.stride;
   conv.pad = op.pad;
+  conv.zero_padding = std::all_of(op.pad_value.begin(), op.pad_value.end(),
+                                  [](int32_t value) { return value == 0; });
   conv.in_hw = op.in_hw;
   conv.out_hw = op.out_hw;
   conv.first_plane = first_plane;
@@ -216,8 +302,8 @@ ConvWeights prepare_weights(const Op& op, int first_plane, int last_plane, int a
   const int64_t worst_kernel = fan_in * (planes == 8 ? 256 : 127) * max_input;
   if (worst >= limit || worst_kernel >= (int64_t{1} << 31)) {
     throw Error(op.name + ": worst-case accumulator " +
-                std::to_string(std::max(worst, worst_kernel)) + " at k=" +
-                std::to_string(last_plane) + " overflows the signed " +
+                std::to_string(std::max(worst, worst_kernel)) +
+                " at k=" + std::to_string(last_plane) + " overflows the signed " +
                 std::to_string(accumulator_bits) + "-bit accumulator");
   }
 
@@ -266,47 +352,82 @@ OutputStage output_stage(const Op& op, int k, int act_bits) {
 
 void conv_partial_sums(const ConvWeights& weights, const ByteMap& input, int begin, int end,
                        WordMap& sums, ConvScratch& scratch) {
+  check_input(weights, input, begin, end);
   check_output(weights, sums.images, sums.height, sums.width, sums.channels, end);
   if (sums.channels != weights.out_channels) {
     throw Error(weights.name + ": partial-sum map does not match the layer");
   }
-  scratch.out_rows_i32.resize(static_cast<size_t>((end - begin) * weights.out_hw));
-  for (int image = begin; image < end; ++image) {
-    for (int y = 0; y < weights.out_hw; ++y)
-      scratch.out_rows_i32[static_cast<size_t>((image - begin) * weights.out_hw + y)] =
-          sums.at(image, y, 0);
-  }
-  run_conv(weights, nullptr, input, begin, end, scratch, false, sums.channels);
+  const ConvPlan plan = plan_conv(weights, begin, end);
+  scratch.out_rows_i32.resize(static_cast<size_t>(plan.rows()));
+  for (size_t row = 0; row < scratch.out_rows_i32.size(); ++row)
+    scratch.out_rows_i32[row] = sums.at(plan.row_image[row], plan.row_y[row], 0);
+  run_conv(weights, plan, nullptr, nullptr, input, scratch, false, sums.channels);
 }
 
 void conv_requantized(const ConvWeights& weights, const OutputStage& stage, const ByteMap& input,
-                      int begin, int end, ByteMap* out_u8, WordMap* out_i32,
-                      ConvScratch& scratch) {
+                      int begin, int end, ByteMap* out_u8, WordMap* out_i32, ConvScratch& scratch) {
   if ((out_u8 == nullptr) == (out_i32 == nullptr)) {
     throw Error(weights.name + ": exactly one output map expected");
   }
-  const size_t rows = static_cast<size_t>((end - begin) * weights.out_hw);
+  check_input(weights, input, begin, end);
   if (out_u8) {
     check_output(weights, out_u8->images, out_u8->height, out_u8->width, out_u8->channels, end);
-    scratch.out_rows_u8.resize(rows);
   } else {
-    check_output(weights, out_i32->images, out_i32->height, out_i32->width, out_i32->channels,
-                 end);
-    scratch.out_rows_i32.resize(rows);
+    check_output(weights, out_i32->images, out_i32->height, out_i32->width, out_i32->channels, end);
   }
-  for (int image = begin; image < end; ++image) {
-    for (int y = 0; y < weights.out_hw; ++y) {
-      const size_t row = static_cast<size_t>((image - begin) * weights.out_hw + y);
-      if (out_u8) {
-        scratch.out_rows_u8[row] = out_u8->at(image, y, 0);
-      } else {
-        scratch.out_rows_i32[row] = out_i32->at(image, y, 0);
-      }
+  const ConvPlan plan = plan_conv(weights, begin, end);
+  const size_t rows = static_cast<size_t>(plan.rows());
+  scratch.out_rows_u8.resize(out_u8 ? rows : 0);
+  scratch.out_rows_i32.resize(out_u8 ? 0 : rows);
+  for (size_t row = 0; row < rows; ++row) {
+    if (out_u8) {
+      scratch.out_rows_u8[row] = out_u8->at(plan.row_image[row], plan.row_y[row], 0);
+    } else {
+      scratch.out_rows_i32[row] = out_i32->at(plan.row_image[row], plan.row_y[row], 0);
     }
   }
   const detail::RequantArgs requant = requant_args(stage);
-  run_conv(weights, &requant, input, begin, end, scratch, out_u8 != nullptr,
+  run_conv(weights, plan, &requant, nullptr, input, scratch, out_u8 != nullptr,
            out_u8 ? out_u8->channels : out_i32->channels);
+}
+
+void conv_residual_add(const ConvWeights& weights, const OutputStage& stage, const ByteMap& input,
+                       int begin, int end, const ByteMap* shortcut_u8, const WordMap* shortcut_i32,
+                       int32_t mult, int shift, int64_t high, ByteMap& out, ConvScratch& scratch) {
+  check_input(weights, input, begin, end);
+  check_output(weights, out.images, out.height, out.width, out.channels, end);
+  const auto matches = [&](const auto& map) {
+    return map.height == out.height && map.width == out.width &&
+           map.channels >= weights.out_channels && end <= map.images;
+  };
+  if ((shortcut_u8 == nullptr) == (shortcut_i32 == nullptr) ||
+      !(shortcut_u8 ? matches(*shortcut_u8) : matches(*shortcut_i32))) {
+    throw Error(weights.name + ": the shortcut does not match the layer");
+  }
+  const ConvPlan plan = plan_conv(weights, begin, end);
+  const size_t rows = static_cast<size_t>(plan.rows());
+  scratch.out_rows_u8.resize(rows);
+  scratch.shortcut_rows_u8.resize(shortcut_u8 ? rows : 0);
+  scratch.shortcut_rows_i32.resize(shortcut_i32 ? rows : 0);
+  for (size_t row = 0; row < rows; ++row) {
+    const int image = plan.row_image[row], y = plan.row_y[row];
+    scratch.out_rows_u8[row] = out.at(image, y, 0);
+    if (shortcut_u8) {
+      scratch.shortcut_rows_u8[row] = shortcut_u8->at(image, y, 0);
+    } else {
+      scratch.shortcut_rows_i32[row] = shortcut_i32->at(image, y, 0);
+    }
+  }
+  const detail::RequantArgs requant = requant_args(stage);
+  detail::ResidualArgs residual{};
+  residual.shortcut_rows_u8 = shortcut_u8 ? scratch.shortcut_rows_u8.data() : nullptr;
+  residual.shortcut_rows_i32 = shortcut_i32 ? scratch.shortcut_rows_i32.data() : nullptr;
+  residual.shortcut_pixel_pitch = shortcut_u8 ? shortcut_u8->channels : shortcut_i32->channels;
+  residual.mult = mult;
+  residual.shift = shift;
+  residual.half = shift > 0 ? int64_t{1} << (shift - 1) : 0;
+  residual.high = high;
+  run_conv(weights, plan, &requant, &residual, input, scratch, true, out.channels);
 }
 
 void requantize_map(const WordMap& acc, const OutputStage& stage, int begin, int end,

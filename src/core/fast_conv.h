@@ -24,6 +24,7 @@ struct ConvWeights {
   std::string name;
   int in_channels = 0, groups = 0, out_channels = 0, out_blocks = 0;
   int kernel = 1, stride = 1, pad = 0, in_hw = 1, out_hw = 1;
+  bool zero_padding = true;  // the padding value is 0: its taps can be skipped
   int first_plane = 0, last_plane = 8;
   int dot_shift = 0;            // 1 with all 8 planes (see above)
   std::vector<int8_t> weights;  // [out_blocks][taps][groups][16][4]
@@ -50,6 +51,8 @@ struct ConvScratch {
   std::vector<uint8_t*> out_rows_u8;
   std::vector<int32_t*> out_rows_i32;
   std::vector<int32_t> window_sums;
+  std::vector<const uint8_t*> shortcut_rows_u8;
+  std::vector<const int32_t*> shortcut_rows_i32;
 };
 
 // Images [begin, end) of `input` (border >= pad) through the layer:
@@ -60,6 +63,15 @@ void conv_partial_sums(const ConvWeights& weights, const ByteMap& input, int beg
                        WordMap& sums, ConvScratch& scratch);
 void conv_requantized(const ConvWeights& weights, const OutputStage& stage, const ByteMap& input,
                       int begin, int end, ByteMap* out_u8, WordMap* out_i32, ConvScratch& scratch);
+
+// conv_requantized to int32 and a residual add in one pass, without the int32 map (the engine's
+// fusion of a block's last conv with its add): for images [begin, end),
+//   out = clamp(requant(S) + round_shift(shortcut * mult, shift), 0, high)
+// into `out`'s interior, the shortcut being unsigned bytes or int32 (one of the two set). The
+// stage must clamp to int32 (a conv without ReLU), as the add's residual input is.
+void conv_residual_add(const ConvWeights& weights, const OutputStage& stage, const ByteMap& input,
+                       int begin, int end, const ByteMap* shortcut_u8, const WordMap* shortcut_i32,
+                       int32_t mult, int shift, int64_t high, ByteMap& out, ConvScratch& scratch);
 
 // Images [begin, end) of raw accumulators requantized by `stage` into `out_u8`'s interior or
 // `out_i32` (one set): the Accumulator's output stage.

@@ -16,29 +16,51 @@ struct RequantArgs {
   int64_t low, high;
 };
 
-// A conv (or fc as a 1x1 conv) over `rows` output rows of `out_width` pixels (the rows of a batch
-// of images, one after the other):
+// A residual add fused into a conv's output stage (docs/arithmetic.md, `add`): the requantized,
+// int32-clamped acc is the residual, and
+//   out = clamp(acc + round_shift(shortcut * mult, shift), 0, high)     as bytes
+struct ResidualArgs {
+  const uint8_t* const* shortcut_rows_u8;   // [rows] the row's first shortcut pixel; or
+  const int32_t* const* shortcut_rows_i32;  // exactly one of the two is set
+  int64_t shortcut_pixel_pitch;             // elements between shortcut pixels in a row
+  int64_t mult, shift, half, high;
+};
+
+// Output pixels that see the same taps: rows [first_row, first_row + rows) of the row lists by
+// columns [first_column, first_column + columns), whose taps are tap_list[first_tap ..
+// first_tap + taps). Where the padding is zero the taps that fall into it are left out: they add
+// nothing, to the dot product or to the window sum.
+struct PixelRun {
+  int first_row, rows, first_column, columns, first_tap, taps;
+};
+
+// A conv (or fc as a 1x1 conv) over the pixels of `runs` (the rows of a batch of images, in the
+// order of the row lists):
 //   D[p][o] = sum_{tap, c} weights[o][tap][c] * input[p + tap][c]    (s8 x u8, exact int32)
 //   acc     = (D << dot_shift) + (dot_shift ? window_sums[p] : 0)
 //   out     = acc                                       when requant is null (partial sums)
 //           = clamp(round_shift(acc * mult + offset, shift), low, high)     otherwise
+//             (then through the residual add, when set)
 struct ConvKernelArgs {
-  const int8_t* weights;               // [out_blocks][taps][groups][16 out][4 in]
-  int out_blocks;                      // output channels / 16, rounded up
-  int out_channels;                    // valid output channels (the last block may be partial)
-  int taps;                            // kernel * kernel
-  int groups;                          // input channels / 4, rounded up
-  const int32_t* tap_offsets;          // byte offset of each tap from a window's top-left pixel
-  const uint8_t* const* input_rows;    // [rows] top-left input pixel of the row's first window
-  int64_t in_col_step;                 // bytes from one output pixel's window to the next
-  int out_width;                       // output pixels per row
-  int rows;                            // output rows
-  int dot_shift;                       // 0, or 1 when weights hold u - 128 (all 8 planes)
-  const int32_t* window_sums;          // [rows * out_width] when dot_shift = 1
-  const RequantArgs* requant;          // null: store the raw int32 acc
-  uint8_t* const* out_rows_u8;         // [rows] first output pixel of the row; or
-  int32_t* const* out_rows_i32;        // exactly one of the two is set (u8 needs requant)
-  int64_t out_pixel_pitch;             // elements between output pixels in a row
+  const int8_t* weights;       // [out_blocks][taps][groups][16 out][4 in]
+  int out_blocks;              // output channels / 16, rounded up
+  int out_channels;            // valid output channels (the last block may be partial)
+  int taps;                    // kernel * kernel
+  int groups;                  // input channels / 4, rounded up
+  const int32_t* tap_offsets;  // byte offset of each tap from a window's top-left pixel
+  const int32_t* tap_list;     // tap indices, by run
+  const PixelRun* runs;        // every output pixel in exactly one run
+  int run_count;
+  const uint8_t* const* input_rows;  // [rows] top-left input pixel of the row's first window
+  int64_t in_col_step;               // bytes from one output pixel's window to the next
+  int out_width;                     // output pixels per row
+  int dot_shift;                     // 0, or 1 when weights hold u - 128 (all 8 planes)
+  const int32_t* window_sums;        // [rows][out_width] when dot_shift = 1
+  const RequantArgs* requant;        // null: store the raw int32 acc
+  const ResidualArgs* residual;      // set: add a shortcut after requant (needs out_rows_u8)
+  uint8_t* const* out_rows_u8;       // [rows] first output pixel of the row; or
+  int32_t* const* out_rows_i32;      // exactly one of the two is set (u8 needs requant)
+  int64_t out_pixel_pitch;           // elements between output pixels in a row
 };
 
 // Requantization of rows of raw int32 accumulators (the Accumulator's output stage):
@@ -63,6 +85,10 @@ struct AddKernelArgs {
   int64_t mult, shift, half, high;
   uint8_t* out;
 };
+
+// sums[p] = sum of the `channels` bytes of pixel p, for `count` consecutive pixels (channels a
+// multiple of 4): the per-pixel terms of the window sums.
+void pixel_sums_avx512(const uint8_t* pixels, int count, int channels, int32_t* sums);
 
 // AVX-512 VNNI implementations (fast_conv_avx512.cpp); call only where the CPU has them.
 void conv_kernel_avx512(const ConvKernelArgs& args);

@@ -11,7 +11,8 @@ namespace bsnpu::detail {
 
 namespace {
 
-constexpr int kMaxPixels = 6;  // NB = 4 blocks x 6 pixels = 24 accumulators + 4 weight registers
+// A tile holds 24 accumulators (NB blocks x 24 / NB pixels) and NB weight registers.
+constexpr int kAccumulators = 24;
 
 inline __m512i requant8(__m512i acc64, const RequantArgs& r, int channel) {
   const __m512i zero = _mm512_setzero_si512();
@@ -35,20 +36,59 @@ inline __m512i requant16(__m512i acc, const RequantArgs& r, int channel) {
                             _mm512_cvtepi64_epi32(high), 1);
 }
 
+// round_shift(shortcut * mult, shift) of 8 int64 lanes holding int32 values.
+inline __m512i scaled_shortcut8(__m512i shortcut, __m512i mult, __m512i half, __m512i shift) {
+  const __m512i zero = _mm512_setzero_si512();
+  const __m512i product = _mm512_mul_epi32(shortcut, mult);
+  const __mmask8 negative = _mm512_cmplt_epi64_mask(product, zero);
+  const __m512i magnitude =
+      _mm512_srlv_epi64(_mm512_add_epi64(_mm512_abs_epi64(product), half), shift);
+  return _mm512_mask_sub_epi64(magnitude, negative, zero, magnitude);
+}
+
 inline __mmask16 channel_mask(int valid) {
   return valid >= 16 ? 0xFFFF : static_cast<__mmask16>((1u << valid) - 1);
 }
 
-inline void store_outputs(const ConvKernelArgs& a, __m512i acc, int block, int pixel) {
+inline void store_outputs(const ConvKernelArgs& a, __m512i acc, int block, int row, int column) {
   if (a.dot_shift) {
-    acc = _mm512_add_epi32(_mm512_slli_epi32(acc, 1), _mm512_set1_epi32(a.window_sums[pixel]));
+    acc = _mm512_add_epi32(_mm512_slli_epi32(acc, 1),
+                           _mm512_set1_epi32(a.window_sums[row * a.out_width + column]));
   }
   const int channel = block * 16;
   const __mmask16 mask = channel_mask(a.out_channels - channel);
-  const int row = pixel / a.out_width;
-  const int64_t at = (pixel % a.out_width) * a.out_pixel_pitch + channel;
+  const int64_t at = column * a.out_pixel_pitch + channel;
   if (!a.requant) {
     _mm512_mask_storeu_epi32(a.out_rows_i32[row] + at, mask, acc);
+    return;
+  }
+  if (a.residual) {
+    const ResidualArgs& r = *a.residual;
+    const int64_t from = column * r.shortcut_pixel_pitch + channel;
+    __m512i low_shortcut, high_shortcut;
+    if (r.shortcut_rows_u8) {
+      const __m128i bytes = _mm_maskz_loadu_epi8(mask, r.shortcut_rows_u8[row] + from);
+      low_shortcut = _mm512_cvtepu8_epi64(bytes);
+      high_shortcut = _mm512_cvtepu8_epi64(_mm_srli_si128(bytes, 8));
+    } else {
+      const __m512i words = _mm512_maskz_loadu_epi32(mask, r.shortcut_rows_i32[row] + from);
+      low_shortcut = _mm512_cvtepi32_epi64(_mm512_castsi512_si256(words));
+      high_shortcut = _mm512_cvtepi32_epi64(_mm512_extracti64x4_epi64(words, 1));
+    }
+    const __m512i mult = _mm512_set1_epi64(r.mult), half = _mm512_set1_epi64(r.half);
+    const __m512i shift = _mm512_set1_epi64(r.shift), high = _mm512_set1_epi64(r.high);
+    const __m512i zero = _mm512_setzero_si512();
+    const __m512i low_sum = _mm512_add_epi64(
+        requant8(_mm512_cvtepi32_epi64(_mm512_castsi512_si256(acc)), *a.requant, channel),
+        scaled_shortcut8(low_shortcut, mult, half, shift));
+    const __m512i high_sum = _mm512_add_epi64(
+        requant8(_mm512_cvtepi32_epi64(_mm512_extracti64x4_epi64(acc, 1)), *a.requant, channel + 8),
+        scaled_shortcut8(high_shortcut, mult, half, shift));
+    const __m128i low_bytes =
+        _mm512_cvtepi64_epi8(_mm512_min_epi64(_mm512_max_epi64(low_sum, zero), high));
+    const __m128i high_bytes =
+        _mm512_cvtepi64_epi8(_mm512_min_epi64(_mm512_max_epi64(high_sum, zero), high));
+    _mm_mask_storeu_epi8(a.out_rows_u8[row] + at, mask, _mm_unpacklo_epi64(low_bytes, high_bytes));
     return;
   }
   const __m512i result = requant16(acc, *a.requant, channel);
@@ -59,22 +99,28 @@ inline void store_outputs(const ConvKernelArgs& a, __m512i acc, int block, int p
   }
 }
 
+// Pixels [index0, index0 + NP) of `run` (row-major) times output blocks [block0, block0 + NB).
 template <int NB, int NP>
-void tile(const ConvKernelArgs& a, int block0, int pixel0) {
+void tile(const ConvKernelArgs& a, const PixelRun& run, int block0, int index0) {
+  int row[NP], column[NP];
   const uint8_t* window[NP];
   for (int p = 0; p < NP; ++p) {
-    const int pixel = pixel0 + p;
-    window[p] = a.input_rows[pixel / a.out_width] + (pixel % a.out_width) * a.in_col_step;
+    row[p] = run.first_row + (index0 + p) / run.columns;
+    column[p] = run.first_column + (index0 + p) % run.columns;
+    window[p] = a.input_rows[row[p]] + column[p] * a.in_col_step;
   }
-  const int64_t block_bytes = int64_t{a.taps} * a.groups * 64;
-  const int8_t* weights = a.weights + block0 * block_bytes;
+  const int64_t tap_bytes = int64_t{a.groups} * 64;
+  const int64_t block_bytes = a.taps * tap_bytes;
+  const int8_t* block_weights = a.weights + block0 * block_bytes;
   __m512i acc[NB][NP];
   for (int b = 0; b < NB; ++b) {
     for (int p = 0; p < NP; ++p) acc[b][p] = _mm512_setzero_si512();
   }
-  for (int t = 0; t < a.taps; ++t) {
+  for (int i = 0; i < run.taps; ++i) {
+    const int t = a.tap_list[run.first_tap + i];
     const uint8_t* source[NP];
     for (int p = 0; p < NP; ++p) source[p] = window[p] + a.tap_offsets[t];
+    const int8_t* weights = block_weights + t * tap_bytes;
     for (int g = 0; g < a.groups; ++g, weights += 64) {
       __m512i w[NB];
       for (int b = 0; b < NB; ++b) w[b] = _mm512_loadu_si512(weights + b * block_bytes);
@@ -87,35 +133,32 @@ void tile(const ConvKernelArgs& a, int block0, int pixel0) {
     }
   }
   for (int b = 0; b < NB; ++b) {
-    for (int p = 0; p < NP; ++p) store_outputs(a, acc[b][p], block0 + b, pixel0 + p);
+    for (int p = 0; p < NP; ++p) store_outputs(a, acc[b][p], block0 + b, row[p], column[p]);
   }
 }
 
-template <int NB>
-void tile_any(const ConvKernelArgs& a, int block0, int pixel0, int pixels) {
-  switch (pixels) {
-    case 1:
-      return tile<NB, 1>(a, block0, pixel0);
-    case 2:
-      return tile<NB, 2>(a, block0, pixel0);
-    case 3:
-      return tile<NB, 3>(a, block0, pixel0);
-    case 4:
-      return tile<NB, 4>(a, block0, pixel0);
-    case 5:
-      return tile<NB, 5>(a, block0, pixel0);
-    default:
-      return tile<NB, kMaxPixels>(a, block0, pixel0);
+template <int NB, int NP = kAccumulators / NB>
+void tile_any(const ConvKernelArgs& a, const PixelRun& run, int block0, int index0, int pixels) {
+  if constexpr (NP > 1) {
+    if (pixels < NP) return tile_any<NB, NP - 1>(a, run, block0, index0, pixels);
   }
+  tile<NB, NP>(a, run, block0, index0);
 }
 
+// Each run in tiles of near-equal size: a tile of one or two pixels would leave too few
+// independent accumulator chains to hide vpdpbusd's latency.
 template <int NB>
 void run_blocks(const ConvKernelArgs& a) {
-  const int out_pixels = a.rows * a.out_width;
   for (int block0 = 0; block0 < a.out_blocks; block0 += NB) {
-    for (int pixel0 = 0; pixel0 < out_pixels; pixel0 += kMaxPixels) {
-      const int pixels = out_pixels - pixel0 < kMaxPixels ? out_pixels - pixel0 : kMaxPixels;
-      tile_any<NB>(a, block0, pixel0, pixels);
+    for (int r = 0; r < a.run_count; ++r) {
+      const PixelRun& run = a.runs[r];
+      const int pixels = run.rows * run.columns;
+      constexpr int max_pixels = kAccumulators / NB;
+      const int tiles = (pixels + max_pixels - 1) / max_pixels;
+      for (int t = 0; t < tiles; ++t) {
+        const int index0 = pixels * t / tiles;
+        tile_any<NB>(a, run, block0, index0, pixels * (t + 1) / tiles - index0);
+      }
     }
   }
 }
@@ -149,6 +192,21 @@ void requant_rows_avx512(const RequantRowArgs& a) {
   }
 }
 
+void pixel_sums_avx512(const uint8_t* pixels, int count, int channels, int32_t* sums) {
+  const __m512i zero = _mm512_setzero_si512();
+  for (int pixel = 0; pixel < count; ++pixel) {
+    const uint8_t* source = pixels + static_cast<int64_t>(pixel) * channels;
+    __m512i total = zero;
+    for (int c = 0; c < channels; c += 64) {
+      const int lanes = channels - c < 64 ? channels - c : 64;
+      const __mmask64 mask = lanes == 64 ? ~__mmask64{0} : (__mmask64{1} << lanes) - 1;
+      total =
+          _mm512_add_epi64(total, _mm512_sad_epu8(_mm512_maskz_loadu_epi8(mask, source + c), zero));
+    }
+    sums[pixel] = static_cast<int32_t>(_mm512_reduce_add_epi64(total));
+  }
+}
+
 void add_kernel_avx512(const AddKernelArgs& a) {
   const __m512i zero = _mm512_setzero_si512();
   const __m512i mult = _mm512_set1_epi64(a.mult), half = _mm512_set1_epi64(a.half);
@@ -160,11 +218,7 @@ void add_kernel_avx512(const AddKernelArgs& a) {
     const __m512i shortcut =
         a.shortcut_u8 ? _mm512_cvtepu8_epi64(_mm_maskz_loadu_epi8(mask, a.shortcut_u8 + i))
                       : _mm512_cvtepi32_epi64(_mm256_maskz_loadu_epi32(mask, a.shortcut_i32 + i));
-    const __m512i product = _mm512_mul_epi32(shortcut, mult);
-    const __mmask8 negative = _mm512_cmplt_epi64_mask(product, zero);
-    const __m512i magnitude =
-        _mm512_srlv_epi64(_mm512_add_epi64(_mm512_abs_epi64(product), half), shift);
-    const __m512i scaled = _mm512_mask_sub_epi64(magnitude, negative, zero, magnitude);
+    const __m512i scaled = scaled_shortcut8(shortcut, mult, half, shift);
     const __m512i residual = _mm512_cvtepi32_epi64(_mm256_maskz_loadu_epi32(mask, a.residual + i));
     const __m512i sum =
         _mm512_min_epi64(_mm512_max_epi64(_mm512_add_epi64(residual, scaled), zero), high);

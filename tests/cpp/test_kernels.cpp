@@ -184,6 +184,13 @@ const std::vector<Shape> kShapes = {
     {13, 16, 2, 1, 1, 5},   // even kernel
     {32, 128, 1, 1, 0, 3},  // 1x1, eight output blocks
     {9, 7, 3, 1, 2, 3},     // padding wider than the image's border rows
+    // Zero padding skipped: every output of these sees a different subset of the taps.
+    {24, 64, 3, 1, 1, 4},   // layer4-like: corners, edges and interior
+    {8, 16, 3, 1, 1, 1},    // kernel wider than the map: the centre tap only
+    {16, 32, 3, 2, 1, 2},   // stride 2 onto a 1x1 output
+    {4, 16, 1, 1, 1, 3},    // 1x1 kernel with padding: border outputs see no tap at all
+    {12, 20, 5, 1, 2, 3},   // 5x5 kernel on a 3x3 map
+    {20, 48, 3, 2, 1, 8},   // stride 2 with a padded top/left edge only
 };
 
 TEST(Kernels, RandomConvLayersAllKernelsAgree) {
@@ -331,6 +338,62 @@ TEST(Kernels, BatchPathsAndPlaneRangesMatchTheReference) {
               ASSERT_EQ(fused.at(image, p / op.out_hw, p % op.out_hw)[o],
                         want[static_cast<size_t>(o * spatial + p)])
                   << "image " << image << " pixel " << p << " channel " << o;
+            }
+          }
+        }
+      }
+    }
+  }
+  force_portable_fast_conv(false);
+}
+
+// The engine's fusion of a block's last conv with its add: conv_residual_add equals
+// conv_requantized to int32 followed by the add, for byte and int32 shortcuts (the shortcut map
+// wider than the layer, as a ByteMap's padded channels are), with and without rescaling.
+TEST(Kernels, FusedResidualAddMatchesConvThenAdd) {
+  std::mt19937_64 rng(47);
+  for (bool portable : {false, true}) {
+    force_portable_fast_conv(portable);
+    for (size_t i = 0; i < kShapes.size(); ++i) {
+      const Op op = make_layer(rng, kShapes[i], false, false, Fill::Random, i == 0, 8);
+      constexpr int kImages = 2;
+      std::vector<Tensor> inputs;
+      const ByteMap input = batch_input(rng, op, kImages, 8, inputs);
+      ByteMap shortcut_u8(kImages, op.out_hw, op.out_hw, op.out_channels, 1);
+      WordMap shortcut_i32(kImages, op.out_hw, op.out_hw, op.out_channels + 3);
+      for (uint8_t& value : shortcut_u8.data) value = static_cast<uint8_t>(rng());
+      for (int32_t& value : shortcut_i32.data) {
+        value = static_cast<int32_t>(rng() % 2001) - 1000;
+        if (rng() % 16 == 0) value = static_cast<int32_t>(rng());
+      }
+      for (int k : {1, 5, 8}) {
+        for (bool bytes : {true, false}) {
+          SCOPED_TRACE("shape " + std::to_string(i) + " k=" + std::to_string(k) +
+                       (bytes ? " u8" : " i32") + (portable ? " portable" : ""));
+          const int32_t mult = bytes ? static_cast<int32_t>(rng() % (1u << 31)) : 1;
+          const int shift = bytes ? static_cast<int>(rng() % 40) : 0;
+          const ConvWeights weights = prepare_weights(op, 0, k, 8, 32);
+          const OutputStage stage = output_stage(op, k, 8);
+          ConvScratch scratch;
+          WordMap residual(kImages, op.out_hw, op.out_hw, op.out_channels);
+          conv_requantized(weights, stage, input, 0, kImages, nullptr, &residual, scratch);
+          ByteMap fused(kImages, op.out_hw, op.out_hw, op.out_channels, 1);
+          conv_residual_add(weights, stage, input, 0, 1, bytes ? &shortcut_u8 : nullptr,
+                            bytes ? nullptr : &shortcut_i32, mult, shift, 255, fused, scratch);
+          conv_residual_add(weights, stage, input, 1, kImages, bytes ? &shortcut_u8 : nullptr,
+                            bytes ? nullptr : &shortcut_i32, mult, shift, 255, fused, scratch);
+          for (int image = 0; image < kImages; ++image) {
+            for (int y = 0; y < op.out_hw; ++y) {
+              for (int x = 0; x < op.out_hw; ++x) {
+                for (int o = 0; o < op.out_channels; ++o) {
+                  const int64_t shortcut =
+                      bytes ? shortcut_u8.at(image, y, x)[o] : shortcut_i32.at(image, y, x)[o];
+                  const int64_t want = std::clamp<int64_t>(
+                      residual.at(image, y, x)[o] + round_shift(shortcut * mult, shift), 0, 255);
+                  ASSERT_EQ(fused.at(image, y, x)[o], want)
+                      << "image " << image << " pixel " << y << "," << x << " channel " << o;
+                }
+              }
             }
           }
         }
