@@ -33,8 +33,8 @@ OpMaps allocate_op_maps(const Model& model, int images) {
 }
 
 void quantize_images(const uint8_t* pixels, int begin, int end, int act_bits, ByteMap& out) {
-  if (out.real_channels != kImageChannels || out.height != kImageSide ||
-      out.width != kImageSide || end > out.images) {
+  if (out.real_channels != kImageChannels || out.height != kImageSide || out.width != kImageSide ||
+      end > out.images) {
     throw Error("input: the feature map is not " + std::to_string(kImageChannels) + "x" +
                 std::to_string(kImageSide) + "x" + std::to_string(kImageSide));
   }
@@ -76,8 +76,9 @@ void shift_accumulate(WordMap& acc, const WordMap& sums, int planes, int accumul
 void residual_add(const Op& add, int k, int act_bits, const WordMap& residual,
                   const ByteMap* shortcut_u8, const WordMap* shortcut_i32, int begin, int end,
                   ByteMap& out) {
-  if ((shortcut_u8 == nullptr) == (shortcut_i32 == nullptr) || residual.channels != add.out_channels ||
-      residual.height != add.out_hw || end > residual.images || end > out.images) {
+  if ((shortcut_u8 == nullptr) == (shortcut_i32 == nullptr) ||
+      residual.channels != add.out_channels || residual.height != add.out_hw ||
+      end > residual.images || end > out.images) {
     throw Error(add.name + ": operands do not match the add");
   }
   int32_t mult = 1, shift = 0;
@@ -86,12 +87,21 @@ void residual_add(const Op& add, int k, int act_bits, const WordMap& residual,
     shift = add.requant_at(k).shift[0];
   }
   const int64_t act_max = (int64_t{1} << act_bits) - 1;
+  // Rows are contiguous where no map pads its channels: one kernel call per row, not per pixel.
+  const bool whole_rows = out.channels == add.out_channels &&
+                          (!shortcut_u8 || shortcut_u8->channels == add.out_channels);
   for (int image = begin; image < end; ++image) {
     for (int y = 0; y < add.out_hw; ++y) {
+      if (whole_rows) {
+        add_forward(residual.at(image, y, 0), shortcut_u8 ? shortcut_u8->at(image, y, 0) : nullptr,
+                    shortcut_i32 ? shortcut_i32->at(image, y, 0) : nullptr,
+                    add.out_hw * add.out_channels, mult, shift, act_max, out.at(image, y, 0));
+        continue;
+      }
       for (int x = 0; x < add.out_hw; ++x) {
         add_forward(residual.at(image, y, x), shortcut_u8 ? shortcut_u8->at(image, y, x) : nullptr,
-                    shortcut_i32 ? shortcut_i32->at(image, y, x) : nullptr, add.out_channels,
-                    mult, shift, act_max, out.at(image, y, x));
+                    shortcut_i32 ? shortcut_i32->at(image, y, x) : nullptr, add.out_channels, mult,
+                    shift, act_max, out.at(image, y, x));
       }
     }
   }
@@ -99,8 +109,8 @@ void residual_add(const Op& add, int k, int act_bits, const WordMap& residual,
 
 void average_pool(const Op& pool, int act_bits, const ByteMap& input, int begin, int end,
                   ByteMap& out) {
-  if (input.real_channels != pool.in_channels || input.height != pool.in_hw ||
-      end > input.images || end > out.images) {
+  if (input.real_channels != pool.in_channels || input.height != pool.in_hw || end > input.images ||
+      end > out.images) {
     throw Error(pool.name + ": input does not match the pool");
   }
   const int64_t act_max = (int64_t{1} << act_bits) - 1;

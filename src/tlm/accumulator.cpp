@@ -118,31 +118,37 @@ void Accumulator::post_process(const NpuPayload& payload) {
                 .first;
   }
   const NpuPayload out = map_of(layer);
+  // The ops fused into this layer's output stage, in graph order (the residual add, the pool),
+  // with the maps they read and write.
+  struct Fused {
+    const Op* op;
+    NpuPayload result, first, second;
+  };
+  std::vector<Fused> fused;
+  for (size_t i = 0; i < workload_.layers.size(); ++i) {
+    if (workload_.layers[i].fused_into != layer) continue;
+    const Op& next = model_.ops()[i];
+    if (next.kind != OpKind::Add && next.kind != OpKind::AvgPool) {
+      throw Error(next.name + ": cannot be fused into " + op.name);
+    }
+    fused.push_back({&next, map_of(static_cast<int>(i)), map_of(next.inputs.at(0)),
+                     next.kind == OpKind::Add ? map_of(next.inputs.at(1)) : NpuPayload{}});
+  }
+  // One parallel pass per layer: each worker post-processes its own images end to end.
   workers_.run(payload.images, [&](int begin, int end, int) {
     requantize_map(sums_[index], stage->second, begin, end, out.bytes,
                    out.bytes ? nullptr : out.words);
-  });
-  // The ops fused into this layer's output stage, in graph order (the residual add, the pool).
-  for (size_t i = 0; i < workload_.layers.size(); ++i) {
-    if (workload_.layers[i].fused_into != layer) continue;
-    const Op& fused = model_.ops()[i];
-    const NpuPayload result = map_of(static_cast<int>(i));
-    if (fused.kind == OpKind::Add) {
-      const NpuPayload residual = map_of(fused.inputs.at(0));
-      const NpuPayload shortcut = map_of(fused.inputs.at(1));
-      workers_.run(payload.images, [&](int begin, int end, int) {
-        residual_add(fused, payload.k, model_.act_bits(), *residual.words, shortcut.bytes,
-                     shortcut.bytes ? nullptr : shortcut.words, begin, end, *result.bytes);
-      });
-    } else if (fused.kind == OpKind::AvgPool) {
-      const NpuPayload input = map_of(fused.inputs.at(0));
-      workers_.run(payload.images, [&](int begin, int end, int) {
-        average_pool(fused, model_.act_bits(), *input.bytes, begin, end, *result.bytes);
-      });
-    } else {
-      throw Error(fused.name + ": cannot be fused into " + op.name);
+    for (const Fused& next : fused) {
+      if (next.op->kind == OpKind::Add) {
+        residual_add(*next.op, payload.k, model_.act_bits(), *next.first.words, next.second.bytes,
+                     next.second.bytes ? nullptr : next.second.words, begin, end,
+                     *next.result.bytes);
+      } else {
+        average_pool(*next.op, model_.act_bits(), *next.first.bytes, begin, end,
+                     *next.result.bytes);
+      }
     }
-  }
+  });
 }
 
 void Accumulator::b_transport(::tlm::tlm_generic_payload& transaction, sc_core::sc_time& delay) {

@@ -77,10 +77,12 @@ Classification Npu::classify(const uint8_t* pixels, size_t images, int k,
   const size_t classes = static_cast<size_t>(model_.num_classes());
   Classification result;
   result.logits.reserve(images * classes);
-  for (size_t first = 0; first < images; first += kBatchImages) {
+  // The engine's per-worker batch for each worker: the same cache footprint per core.
+  const size_t batch = static_cast<size_t>(kBatchImages * workers_.threads());
+  for (size_t first = 0; first < images; first += batch) {
     FunctionalJob job;
     job.pixels = pixels + first * kImageBytes;
-    job.images = static_cast<int>(std::min<size_t>(kBatchImages, images - first));
+    job.images = static_cast<int>(std::min(batch, images - first));
     job.k = k;
     controller.post_functional(&job);
     run_job();

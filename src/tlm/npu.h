@@ -30,7 +30,8 @@ class Npu : public sc_core::sc_module {
   // Simulates the timing of one inference at k planes (data-independent).
   arch::TimingResult simulate_timing(int k);
   // Runs the images (consecutive 3x32x32 uint8) through the modules at k, in batches of
-  // kBatchImages; `progress`, when set, gets the number of images done after each batch.
+  // kBatchImages per worker thread; `progress`, when set, gets the number of images done after
+  // each batch.
   Classification classify(const uint8_t* pixels, size_t images, int k,
                           const std::function<void(size_t)>& progress = nullptr);
 
