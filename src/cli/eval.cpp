@@ -38,8 +38,10 @@ int eval_command(int argc, char** argv) {
   add_common_options(options, common, "all");
   options.add_options()("json", boost::program_options::value(&json_path),
                         "also write the results as JSON to this file");
-  if (!parse_command_line(argc, argv, options, "eval")) return 0;
-  if (!json_path.empty()) require_writable_directory(json_path, "--json");
+  boost::program_options::variables_map values;
+  if (!parse_command_line(argc, argv, options, "eval", values)) return 0;
+  Outputs outputs;
+  if (values.count("json")) outputs.add("--json", json_path);
   const Inputs inputs = load_inputs(common);
   const CifarSet& images = inputs.images;
 
@@ -67,7 +69,7 @@ int eval_command(int argc, char** argv) {
   std::printf("%zu images x %zu k in %.1f s on %d thread(s)\n", images.size(), rows.size(),
               total_seconds, inputs.threads);
 
-  if (!json_path.empty()) {
+  if (values.count("json")) {
     nlohmann::ordered_json report;
     report["model"] = inputs.model.manifest_path();
     report["model_tensors_sha256"] = inputs.model.tensors_sha256();
@@ -83,7 +85,8 @@ int eval_command(int argc, char** argv) {
           {"seconds", row.seconds},
           {"images_per_second", static_cast<double>(row.images) / row.seconds}};
     }
-    write_json(json_path, report);
+    outputs.stage("--json", report);
+    outputs.commit();
   }
   return 0;
 }

@@ -1,5 +1,6 @@
 // bsnpu: bit-serial NPU simulator. `bsnpu eval` sweeps accuracy with the bit-exact fast kernels;
 // `bsnpu run` simulates the SystemC model.
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <exception>
@@ -33,6 +34,9 @@ int guarded(int (*command)(int, char**), int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Past a file-size limit (ulimit -f) a write fails with EFBIG, reported as an error, instead
+  // of the signal killing the process with the output half written.
+  std::signal(SIGXFSZ, SIG_IGN);
   if (argc < 2) {
     print_usage(stderr);
     return 2;

@@ -7,6 +7,7 @@
 #include <iostream>
 #include <set>
 #include <thread>
+#include <vector>
 
 #include "core/error.h"
 #include "core/paths.h"
@@ -52,19 +53,34 @@ void add_common_options(po::options_description& options, CommonOptions& common,
 }
 
 bool parse_command_line(int argc, char** argv, const po::options_description& options,
-                        const std::string& command) {
-  po::variables_map values;
+                        const std::string& command, po::variables_map& values) {
+  // Positional arguments are collected only to be refused by name.
+  std::vector<std::string> stray;
+  po::options_description all(options);
+  all.add_options()("stray-argument", po::value(&stray));
+  po::positional_options_description positionals;
+  positionals.add("stray-argument", -1);
   try {
-    const po::positional_options_description no_positionals;
-    po::store(po::command_line_parser(argc, argv).options(options).positional(no_positionals).run(),
+    po::store(po::command_line_parser(argc, argv).options(all).positional(positionals).run(),
               values);
     po::notify(values);
   } catch (const po::error& e) {
     throw Error(std::string(e.what()) + " (see bsnpu " + command + " --help)");
   }
+  if (!stray.empty()) {
+    throw Error("unexpected argument '" + stray.front() + "' (see bsnpu " + command + " --help)");
+  }
   if (values.count("help")) {
     std::cout << options << "\n";
     return false;
+  }
+  // An empty path or list given on purpose is a mistake, never a request for the default.
+  for (const auto& [name, value] : values) {
+    const auto* text = boost::any_cast<std::string>(&value.value());
+    if (name == "stray-argument") continue;
+    if (text && text->empty() && !value.defaulted()) {
+      throw Error("--" + name + ": '' is empty (see bsnpu " + command + " --help)");
+    }
   }
   return true;
 }

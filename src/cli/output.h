@@ -1,16 +1,39 @@
-// Output files shared by `bsnpu eval` and `bsnpu run`.
+// Output files of `bsnpu eval` and `bsnpu run`, written so that nothing is lost or harmed:
+// every path is checked before the work starts, each file is written in full to a temporary
+// file beside its target (checked writes, fsync, checked close) and renamed over the target only
+// when every output of the run has been written. A failed run leaves pre-existing files
+// byte-identical and no temporary file behind.
 #pragma once
 
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 namespace bsnpu::cli {
 
-// Throws bsnpu::Error naming `option` unless `path`'s directory exists and is writable: checked
-// before a long sweep, so a bad path fails at once rather than after the work.
-void require_writable_directory(const std::string& path, const std::string& option);
+class Outputs {
+ public:
+  Outputs() = default;
+  Outputs(const Outputs&) = delete;
+  Outputs& operator=(const Outputs&) = delete;
+  ~Outputs();  // removes what was staged and not committed
 
-// Writes `document` (one-space indent, trailing newline); throws bsnpu::Error on failure.
-void write_json(const std::string& path, const nlohmann::ordered_json& document);
+  // Registers the output of `option` (e.g. "--out") at `path`; throws bsnpu::Error naming the
+  // option unless the path is non-empty, not a directory, in an existing writable directory, and
+  // not the same file as another output's.
+  void add(const std::string& option, const std::string& path);
+  // Writes `document` (one-space indent, trailing newline; invalid UTF-8 in strings replaced by
+  // U+FFFD) to the temporary file of `option`'s output; throws naming the option and the path.
+  void stage(const std::string& option, const nlohmann::ordered_json& document);
+  // Renames every staged file over its target.
+  void commit();
+
+ private:
+  struct File {
+    std::string option, path, temporary;
+  };
+  File& find(const std::string& option);
+  std::vector<File> files_;
+};
 
 }  // namespace bsnpu::cli

@@ -66,10 +66,12 @@ int run_command(int argc, char** argv) {
       "write the JSON report here (docs/report-format.md)")(
       "trace", boost::program_options::value(&trace_path),
       "write a Chrome/Perfetto trace-event timeline here");
-  if (!parse_command_line(argc, argv, options, "run")) return 0;
+  boost::program_options::variables_map values;
+  if (!parse_command_line(argc, argv, options, "run", values)) return 0;
   if (config_path.empty()) config_path = repo_root() + "/configs/default.json";
-  if (!out_path.empty()) require_writable_directory(out_path, "--out");
-  if (!trace_path.empty()) require_writable_directory(trace_path, "--trace");
+  Outputs outputs;
+  if (values.count("out")) outputs.add("--out", out_path);
+  if (values.count("trace")) outputs.add("--trace", trace_path);
 
   const arch::NpuConfig config = arch::NpuConfig::load(config_path);
   const arch::EnergyTable table = arch::EnergyTable::load(config.energy_table_path());
@@ -113,8 +115,10 @@ int run_command(int argc, char** argv) {
   std::printf("timing simulation %.3f s for %zu k; functional datapath %.1f s (%d thread(s))\n",
               timing_seconds, inputs.bits.size(), functional_seconds, inputs.threads);
 
-  if (!out_path.empty()) write_json(out_path, arch::build_report(context, results));
-  if (!trace_path.empty()) write_json(trace_path, arch::build_trace(context, results));
+  // Both files are written before either replaces anything.
+  if (values.count("out")) outputs.stage("--out", arch::build_report(context, results));
+  if (values.count("trace")) outputs.stage("--trace", arch::build_trace(context, results));
+  outputs.commit();
   return 0;
 }
 
