@@ -5,6 +5,7 @@
 
 #include <cstdint>
 
+#include "arch/actions.h"
 #include "arch/config.h"
 
 namespace bsnpu::arch {
@@ -26,6 +27,13 @@ class Port {
     grant.end = grant.start + bandwidth_.cycles(bits);
     grant.done = grant.end + latency_cycles_;
     free_at_ = grant.end;
+    return grant;
+  }
+  // The same, counting the bits as `action` of `stats` and the transfer as its busy time.
+  Grant serve(uint64_t ready, uint64_t bits, ModuleLayerStats& stats, Action action) {
+    const Grant grant = serve(ready, bits);
+    stats.add(action, bits);
+    stats.record(grant.start, grant.end);
     return grant;
   }
   void reset() { free_at_ = 0; }

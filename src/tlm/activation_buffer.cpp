@@ -28,17 +28,11 @@ void ActivationBuffer::reset(size_t layers) {
 }
 
 uint64_t ActivationBuffer::read(arch::ModuleLayerStats& layer, uint64_t ready, uint64_t bits) {
-  const arch::Port::Grant grant = read_port_.serve(ready, bits);
-  layer.add(arch::Action::ActivationSramReadBits, bits);
-  layer.record(grant.start, grant.end);
-  return grant.done;
+  return read_port_.serve(ready, bits, layer, arch::Action::ActivationSramReadBits).done;
 }
 
 uint64_t ActivationBuffer::write(arch::ModuleLayerStats& layer, uint64_t ready, uint64_t bits) {
-  const arch::Port::Grant grant = write_port_.serve(ready, bits);
-  layer.add(arch::Action::ActivationSramWriteBits, bits);
-  layer.record(grant.start, grant.end);
-  return grant.done;
+  return write_port_.serve(ready, bits, layer, arch::Action::ActivationSramWriteBits).done;
 }
 
 uint64_t ActivationBuffer::dram(const NpuPayload& payload, Command command, uint64_t ready,

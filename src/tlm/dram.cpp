@@ -62,12 +62,10 @@ void Dram::b_transport(::tlm::tlm_generic_payload& transaction, sc_core::sc_time
     return;
   }
   // Requests are served in arrival order; the latency of back-to-back requests overlaps.
-  const arch::Port::Grant grant = channel_.serve(timebase_.start_cycle(delay), payload->bits);
-  arch::ModuleLayerStats& layer = stats.layer(payload->layer);
-  layer.add(payload->command == Command::DramWrite ? arch::Action::DramWriteBits
-                                                   : arch::Action::DramReadBits,
-            payload->bits);
-  layer.record(grant.start, grant.end);
+  const arch::Port::Grant grant =
+      channel_.serve(timebase_.start_cycle(delay), payload->bits, stats.layer(payload->layer),
+                     payload->command == Command::DramWrite ? arch::Action::DramWriteBits
+                                                            : arch::Action::DramReadBits);
   delay = timebase_.delay_until(grant.done);
 }
 

@@ -74,18 +74,15 @@ void WeightMemory::b_transport(::tlm::tlm_generic_payload& transaction, sc_core:
       refill.command = Command::DramRead;
       const uint64_t arrived = transport(dram_port, refill, timebase_, ready);
       // The write port absorbs the DRAM stream as it arrives.
-      const arch::Port::Grant write = write_port_.serve(ready, payload->bits);
-      arch::ModuleLayerStats& layer = stats.layer(payload->layer);
-      layer.add(arch::Action::WeightSramWriteBits, payload->bits);
-      layer.record(write.start, write.end);
+      const arch::Port::Grant write = write_port_.serve(
+          ready, payload->bits, stats.layer(payload->layer), arch::Action::WeightSramWriteBits);
       delay = timebase_.delay_until(std::max(arrived, write.done));
       return;
     }
     case Command::WeightRead: {
-      const arch::Port::Grant read = read_port_.serve(timebase_.start_cycle(delay), payload->bits);
-      arch::ModuleLayerStats& layer = stats.layer(payload->layer);
-      layer.add(arch::Action::WeightSramReadBits, payload->bits);
-      layer.record(read.start, read.end);
+      const arch::Port::Grant read =
+          read_port_.serve(timebase_.start_cycle(delay), payload->bits, stats.layer(payload->layer),
+                           arch::Action::WeightSramReadBits);
       delay = timebase_.delay_until(read.done);
       return;
     }
