@@ -89,8 +89,8 @@ bool cpu_has_avx512_vnni() {
 }
 
 detail::RequantArgs requant_args(const OutputStage& stage) {
-  return {stage.mult.data(),  stage.offset.data(), stage.half.data(),
-          stage.shift.data(), stage.low,           stage.high};
+  return {stage.mult.data(),  stage.offset.data(), stage.shift.data(),
+          stage.lanes.data(), stage.low,           stage.high};
 }
 
 // Consecutive output rows (the same for columns: maps are square) whose windows see the same
@@ -332,13 +332,19 @@ OutputStage output_stage(const Op& op, int k, int act_bits) {
   const size_t padded_channels = static_cast<size_t>(round_up(op.out_channels, 16));
   stage.mult.assign(padded_channels, 0);
   stage.offset.assign(padded_channels, 0);
-  stage.half.assign(padded_channels, 0);
   stage.shift.assign(padded_channels, 0);
+  stage.lanes.assign(padded_channels / 16 * detail::kRequantLanes * 8, 0);
   for (size_t o = 0; o < static_cast<size_t>(op.out_channels); ++o) {
     stage.mult[o] = requant.mult[o];
     stage.offset[o] = requant.offset[o];
     stage.shift[o] = requant.shift[o];
-    stage.half[o] = requant.shift[o] > 0 ? int64_t{1} << (requant.shift[o] - 1) : 0;
+    const int64_t half = requant.shift[o] > 0 ? int64_t{1} << (requant.shift[o] - 1) : 0;
+    int64_t* lanes =
+        stage.lanes.data() + o / 16 * detail::kRequantLanes * 8 + o % 2 * 8 + o % 16 / 2;
+    lanes[detail::kLaneMult * 8] = requant.mult[o];
+    lanes[detail::kLaneRounded * 8] = requant.offset[o] + half;
+    lanes[detail::kLaneNegativeBelow * 8] = requant.shift[o] > 0 ? half : INT64_MIN;
+    lanes[detail::kLaneShift * 8] = requant.shift[o];
   }
   if (op.kind == OpKind::Conv && op.relu) {
     stage.low = 0;
