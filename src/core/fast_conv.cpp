@@ -1,6 +1,7 @@
 #include "core/fast_conv.h"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 
 #include "core/arith.h"
@@ -307,17 +308,22 @@ ConvWeights prepare_weights(const Op& op, int first_plane, int last_plane, int a
                 std::to_string(accumulator_bits) + "-bit accumulator");
   }
 
+  // Each of the 256 codes' level once, not once per weight: eval prepares every layer per k.
+  std::array<int8_t, 256> levels{};
+  for (int code = 0; code < 256; ++code) {
+    levels[static_cast<size_t>(code)] = static_cast<int8_t>(
+        planes == 8 ? code - 128
+                    : plane_level(static_cast<uint8_t>(code), first_plane, last_plane));
+  }
   const int taps = op.kernel * op.kernel;
-  conv.weights.assign(static_cast<size_t>(conv.out_blocks) * taps * conv.groups * 64, 0);
+  const size_t tap_stride = static_cast<size_t>(conv.groups) * 64;
+  conv.weights.assign(static_cast<size_t>(conv.out_blocks) * taps * tap_stride, 0);
+  const uint8_t* codes = op.codes.data();
   for (int o = 0; o < op.out_channels; ++o) {
-    for (int c = 0; c < op.in_channels; ++c) {
-      for (int t = 0; t < taps; ++t) {
-        const uint8_t code = op.codes[static_cast<size_t>((o * op.in_channels + c) * taps + t)];
-        const int value = planes == 8 ? code - 128 : plane_level(code, first_plane, last_plane);
-        const size_t at = ((static_cast<size_t>(o / 16) * taps + t) * conv.groups + c / 4) * 64 +
-                          (o % 16) * 4 + c % 4;
-        conv.weights[at] = static_cast<int8_t>(value);
-      }
+    for (int c = 0; c < op.in_channels; ++c, codes += taps) {
+      int8_t* target = conv.weights.data() + static_cast<size_t>(o / 16) * taps * tap_stride +
+                       static_cast<size_t>(c / 4) * 64 + (o % 16) * 4 + c % 4;
+      for (int t = 0; t < taps; ++t) target[static_cast<size_t>(t) * tap_stride] = levels[codes[t]];
     }
   }
   return conv;
