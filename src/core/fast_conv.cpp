@@ -1,6 +1,7 @@
 #include "core/fast_conv.h"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 
 #include "core/arith.h"
@@ -89,8 +90,8 @@ bool cpu_has_avx512_vnni() {
 }
 
 detail::RequantArgs requant_args(const OutputStage& stage) {
-  return {stage.mult.data(),  stage.offset.data(), stage.half.data(),
-          stage.shift.data(), stage.low,           stage.high};
+  return {stage.mult.data(),  stage.offset.data(), stage.shift.data(),
+          stage.lanes.data(), stage.low,           stage.high};
 }
 
 // Consecutive output rows (the same for columns: maps are square) whose windows see the same
@@ -307,17 +308,22 @@ ConvWeights prepare_weights(const Op& op, int first_plane, int last_plane, int a
                 std::to_string(accumulator_bits) + "-bit accumulator");
   }
 
+  // Each of the 256 codes' level once, not once per weight: eval prepares every layer per k.
+  std::array<int8_t, 256> levels{};
+  for (int code = 0; code < 256; ++code) {
+    levels[static_cast<size_t>(code)] = static_cast<int8_t>(
+        planes == 8 ? code - 128
+                    : plane_level(static_cast<uint8_t>(code), first_plane, last_plane));
+  }
   const int taps = op.kernel * op.kernel;
-  conv.weights.assign(static_cast<size_t>(conv.out_blocks) * taps * conv.groups * 64, 0);
+  const size_t tap_stride = static_cast<size_t>(conv.groups) * 64;
+  conv.weights.assign(static_cast<size_t>(conv.out_blocks) * taps * tap_stride, 0);
+  const uint8_t* codes = op.codes.data();
   for (int o = 0; o < op.out_channels; ++o) {
-    for (int c = 0; c < op.in_channels; ++c) {
-      for (int t = 0; t < taps; ++t) {
-        const uint8_t code = op.codes[static_cast<size_t>((o * op.in_channels + c) * taps + t)];
-        const int value = planes == 8 ? code - 128 : plane_level(code, first_plane, last_plane);
-        const size_t at = ((static_cast<size_t>(o / 16) * taps + t) * conv.groups + c / 4) * 64 +
-                          (o % 16) * 4 + c % 4;
-        conv.weights[at] = static_cast<int8_t>(value);
-      }
+    for (int c = 0; c < op.in_channels; ++c, codes += taps) {
+      int8_t* target = conv.weights.data() + static_cast<size_t>(o / 16) * taps * tap_stride +
+                       static_cast<size_t>(c / 4) * 64 + (o % 16) * 4 + c % 4;
+      for (int t = 0; t < taps; ++t) target[static_cast<size_t>(t) * tap_stride] = levels[codes[t]];
     }
   }
   return conv;
@@ -332,13 +338,19 @@ OutputStage output_stage(const Op& op, int k, int act_bits) {
   const size_t padded_channels = static_cast<size_t>(round_up(op.out_channels, 16));
   stage.mult.assign(padded_channels, 0);
   stage.offset.assign(padded_channels, 0);
-  stage.half.assign(padded_channels, 0);
   stage.shift.assign(padded_channels, 0);
+  stage.lanes.assign(padded_channels / 16 * detail::kRequantLanes * 8, 0);
   for (size_t o = 0; o < static_cast<size_t>(op.out_channels); ++o) {
     stage.mult[o] = requant.mult[o];
     stage.offset[o] = requant.offset[o];
     stage.shift[o] = requant.shift[o];
-    stage.half[o] = requant.shift[o] > 0 ? int64_t{1} << (requant.shift[o] - 1) : 0;
+    const int64_t half = requant.shift[o] > 0 ? int64_t{1} << (requant.shift[o] - 1) : 0;
+    int64_t* lanes =
+        stage.lanes.data() + o / 16 * detail::kRequantLanes * 8 + o % 2 * 8 + o % 16 / 2;
+    lanes[detail::kLaneMult * 8] = requant.mult[o];
+    lanes[detail::kLaneRounded * 8] = requant.offset[o] + half;
+    lanes[detail::kLaneNegativeBelow * 8] = requant.shift[o] > 0 ? half : INT64_MIN;
+    lanes[detail::kLaneShift * 8] = requant.shift[o];
   }
   if (op.kind == OpKind::Conv && op.relu) {
     stage.low = 0;

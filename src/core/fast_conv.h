@@ -40,7 +40,8 @@ ConvWeights prepare_weights(const Op& op, int first_plane, int last_plane, int a
 // A layer's output stage at k: per-channel requantization with the BN set of k and the clamp
 // (ReLU convs: 0..2^a - 1; other convs and the fc: int32). Vectors hold a multiple of 16.
 struct OutputStage {
-  std::vector<int64_t> mult, offset, half, shift;
+  std::vector<int64_t> mult, offset, shift;
+  std::vector<int64_t> lanes;  // the same in the AVX-512 kernels' layout (fast_conv_args.h)
   int64_t low = 0, high = 0;
 };
 OutputStage output_stage(const Op& op, int k, int act_bits);

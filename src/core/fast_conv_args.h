@@ -6,13 +6,26 @@
 
 namespace bsnpu::detail {
 
+// The AVX-512 kernels' layout of a stage's per-channel parameters: per 16-channel block,
+// kRequantLanes vectors of 8 int64, each parameter once for the block's even channels (0, 2, ..,
+// 14) and once for its odd channels, so that vpmuldq multiplies a vector of 16 int32 accumulators
+// in place (even channels) and shifted down by 32 bits (odd ones), with no widening:
+//   kLaneMult            mult
+//   kLaneRounded         offset + 2^(shift-1) (the rounding term folded in; offset where shift = 0)
+//   kLaneNegativeBelow   2^(shift-1): acc * mult + kLaneRounded below it means acc * mult + offset
+//                        is negative, to round away from zero; INT64_MIN where shift = 0 (exact)
+//   kLaneShift           shift
+// each parameter's even vector at index kLane*, its odd one at kLane* + 1.
+enum RequantLane { kLaneMult = 0, kLaneRounded = 2, kLaneNegativeBelow = 4, kLaneShift = 6 };
+constexpr int kRequantLanes = 8;
+
 // Per-channel requantization and clamp: out = clamp(round_shift(acc * mult + offset, shift)).
 // Arrays hold out_blocks * 16 entries (the padding channels are never stored).
 struct RequantArgs {
-  const int64_t* mult;
+  const int64_t* mult;  // per channel (the portable loops)
   const int64_t* offset;
-  const int64_t* half;  // 2^(shift-1), or 0 when shift = 0
   const int64_t* shift;
+  const int64_t* lanes;  // the same in the AVX-512 layout: [out_blocks][kRequantLanes][8]
   int64_t low, high;
 };
 

@@ -14,94 +14,144 @@ namespace {
 // A tile holds 24 accumulators (NB blocks x 24 / NB pixels) and NB weight registers.
 constexpr int kAccumulators = 24;
 
-inline __m512i requant8(__m512i acc64, const RequantArgs& r, int channel) {
-  const __m512i zero = _mm512_setzero_si512();
-  const __m512i t = _mm512_add_epi64(_mm512_mul_epi32(acc64, _mm512_loadu_si512(r.mult + channel)),
-                                     _mm512_loadu_si512(r.offset + channel));
-  const __mmask8 negative = _mm512_cmplt_epi64_mask(t, zero);
-  const __m512i magnitude =
-      _mm512_srlv_epi64(_mm512_add_epi64(_mm512_abs_epi64(t), _mm512_loadu_si512(r.half + channel)),
-                        _mm512_loadu_si512(r.shift + channel));
-  const __m512i rounded = _mm512_mask_sub_epi64(magnitude, negative, zero, magnitude);
-  return _mm512_min_epi64(_mm512_max_epi64(rounded, _mm512_set1_epi64(r.low)),
-                          _mm512_set1_epi64(r.high));
+// round_shift(t, shift) from u = t + 2^(shift-1): an arithmetic shift of u rounds half up, which
+// is half away from zero for t >= 0; a negative t (u < negative_below) rounds half away from zero
+// from u - 1, as -((-t + h) >> s) = ceil((t - h) / 2^s) = floor((t + h - 1) / 2^s) with h =
+// 2^(s-1). negative_below is 2^(shift-1), or INT64_MIN where shift = 0 (u = t, exact).
+inline __m512i round_half_away(__m512i u, __m512i negative_below, __m512i shift) {
+  const __mmask8 negative = _mm512_cmplt_epi64_mask(u, negative_below);
+  return _mm512_srav_epi64(_mm512_mask_add_epi64(u, negative, u, _mm512_set1_epi64(-1)), shift);
 }
 
-// 16 int32 accumulators of channels channel..channel+15 requantized and clamped.
-inline __m512i requant16(__m512i acc, const RequantArgs& r, int channel) {
-  const __m512i low = requant8(_mm512_cvtepi32_epi64(_mm512_castsi512_si256(acc)), r, channel);
-  const __m512i high =
-      requant8(_mm512_cvtepi32_epi64(_mm512_extracti64x4_epi64(acc, 1)), r, channel + 8);
-  return _mm512_inserti64x4(_mm512_castsi256_si512(_mm512_cvtepi64_epi32(low)),
-                            _mm512_cvtepi64_epi32(high), 1);
+inline __m512i lane(const int64_t* block, int index) {
+  return _mm512_loadu_si512(block + 8 * index);
 }
 
-// round_shift(shortcut * mult, shift) of 8 int64 lanes holding int32 values.
-inline __m512i scaled_shortcut8(__m512i shortcut, __m512i mult, __m512i half, __m512i shift) {
-  const __m512i zero = _mm512_setzero_si512();
-  const __m512i product = _mm512_mul_epi32(shortcut, mult);
-  const __mmask8 negative = _mm512_cmplt_epi64_mask(product, zero);
-  const __m512i magnitude =
-      _mm512_srlv_epi64(_mm512_add_epi64(_mm512_abs_epi64(product), half), shift);
-  return _mm512_mask_sub_epi64(magnitude, negative, zero, magnitude);
+// round_shift(acc * mult + offset, shift) of the block's channels of one parity (0: even, 1: odd),
+// their accumulators in the low dwords of x's int64 lanes. Where the clamp's low bound is >= 0
+// (ReLU), a negative t ends at that bound whichever way it rounds (floor((t + h) / 2^s) <= 0
+// there too), so the arithmetic shift of t + 2^(shift-1) alone is exact.
+template <bool kNonNegativeLow>
+inline __m512i requant8(__m512i x, const int64_t* block, int parity) {
+  const __m512i u = _mm512_add_epi64(_mm512_mul_epi32(x, lane(block, kLaneMult + parity)),
+                                     lane(block, kLaneRounded + parity));
+  if constexpr (kNonNegativeLow) {
+    return _mm512_srav_epi64(u, lane(block, kLaneShift + parity));
+  } else {
+    return round_half_away(u, lane(block, kLaneNegativeBelow + parity),
+                           lane(block, kLaneShift + parity));
+  }
 }
+
+// int64 values of a block's even and odd channels.
+struct Halves {
+  __m512i even, odd;
+};
+
+inline __m512i clamp64(__m512i value, __m512i low, __m512i high) {
+  return _mm512_min_epi64(_mm512_max_epi64(value, low), high);
+}
+
+// 16 int32 accumulators of block `block` requantized and clamped to [low, high].
+template <bool kNonNegativeLow>
+inline Halves requant16(__m512i acc, const int64_t* lanes, int block, __m512i low, __m512i high) {
+  const int64_t* params = lanes + block * kRequantLanes * 8;
+  return {clamp64(requant8<kNonNegativeLow>(acc, params, 0), low, high),
+          clamp64(requant8<kNonNegativeLow>(_mm512_srli_epi64(acc, 32), params, 1), low, high)};
+}
+
+// The 16 int32 lanes of int64 halves whose values lie in the int32 range.
+inline __m512i interleave(Halves h) {
+  return _mm512_mask_shuffle_epi32(h.even, 0xAAAA, h.odd, _MM_PERM_CDAB);
+}
+
+// round_shift(shortcut * mult, shift) of a residual add for the even and odd lanes of 16 int32
+// shortcuts.
+struct ScaledShortcut {
+  __m512i mult, half, negative_below, shift;
+  ScaledShortcut(int64_t multiplier, int64_t shift_bits, int64_t rounding)
+      : mult(_mm512_set1_epi64(multiplier)),
+        half(_mm512_set1_epi64(rounding)),
+        negative_below(_mm512_set1_epi64(shift_bits > 0 ? rounding : INT64_MIN)),
+        shift(_mm512_set1_epi64(shift_bits)) {}
+  __m512i scale(__m512i x) const {
+    return round_half_away(_mm512_add_epi64(_mm512_mul_epi32(x, mult), half), negative_below,
+                           shift);
+  }
+  Halves operator()(__m512i shortcut) const {
+    return {scale(shortcut), scale(_mm512_srli_epi64(shortcut, 32))};
+  }
+};
 
 inline __mmask16 channel_mask(int valid) {
   return valid >= 16 ? 0xFFFF : static_cast<__mmask16>((1u << valid) - 1);
 }
 
-inline void store_outputs(const ConvKernelArgs& a, __m512i acc, int block, int row, int column) {
-  if (a.dot_shift) {
-    acc = _mm512_add_epi32(_mm512_slli_epi32(acc, 1),
-                           _mm512_set1_epi32(a.window_sums[row * a.out_width + column]));
-  }
-  const int channel = block * 16;
-  const __mmask16 mask = channel_mask(a.out_channels - channel);
-  const int64_t at = column * a.out_pixel_pitch + channel;
-  if (!a.requant) {
-    _mm512_mask_storeu_epi32(a.out_rows_i32[row] + at, mask, acc);
-    return;
-  }
-  if (a.residual) {
-    const ResidualArgs& r = *a.residual;
-    const int64_t from = column * r.shortcut_pixel_pitch + channel;
-    __m512i low_shortcut, high_shortcut;
-    if (r.shortcut_rows_u8) {
-      const __m128i bytes = _mm_maskz_loadu_epi8(mask, r.shortcut_rows_u8[row] + from);
-      low_shortcut = _mm512_cvtepu8_epi64(bytes);
-      high_shortcut = _mm512_cvtepu8_epi64(_mm_srli_si128(bytes, 8));
-    } else {
-      const __m512i words = _mm512_maskz_loadu_epi32(mask, r.shortcut_rows_i32[row] + from);
-      low_shortcut = _mm512_cvtepi32_epi64(_mm512_castsi512_si256(words));
-      high_shortcut = _mm512_cvtepi32_epi64(_mm512_extracti64x4_epi64(words, 1));
+// What a tile does with its accumulators.
+enum class Output {
+  PartialSums,             // the raw acc, as int32
+  Requantized,             // requant and clamp, low bound < 0: as int32 or bytes
+  RequantizedNonNegative,  // the same with a low bound >= 0 (ReLU)
+  ResidualAdd,             // requant (int32 clamp), then the residual add, as bytes
+};
+
+// A tile's output stage, its broadcast parameters loaded once.
+template <Output kOutput>
+class OutputStore {
+ public:
+  explicit OutputStore(const ConvKernelArgs& a)
+      : a_(a),
+        low_(_mm512_set1_epi64(a.requant ? a.requant->low : 0)),
+        high_(_mm512_set1_epi64(a.requant ? a.requant->high : 0)),
+        shortcut_(a.residual ? a.residual->mult : 0, a.residual ? a.residual->shift : 0,
+                  a.residual ? a.residual->half : 0),
+        add_high_(_mm512_set1_epi64(a.residual ? a.residual->high : 0)) {}
+
+  void operator()(__m512i acc, int block, int row, int column) const {
+    if (a_.dot_shift) {
+      acc = _mm512_add_epi32(_mm512_slli_epi32(acc, 1),
+                             _mm512_set1_epi32(a_.window_sums[row * a_.out_width + column]));
     }
-    const __m512i mult = _mm512_set1_epi64(r.mult), half = _mm512_set1_epi64(r.half);
-    const __m512i shift = _mm512_set1_epi64(r.shift), high = _mm512_set1_epi64(r.high);
-    const __m512i zero = _mm512_setzero_si512();
-    const __m512i low_sum = _mm512_add_epi64(
-        requant8(_mm512_cvtepi32_epi64(_mm512_castsi512_si256(acc)), *a.requant, channel),
-        scaled_shortcut8(low_shortcut, mult, half, shift));
-    const __m512i high_sum = _mm512_add_epi64(
-        requant8(_mm512_cvtepi32_epi64(_mm512_extracti64x4_epi64(acc, 1)), *a.requant, channel + 8),
-        scaled_shortcut8(high_shortcut, mult, half, shift));
-    const __m128i low_bytes =
-        _mm512_cvtepi64_epi8(_mm512_min_epi64(_mm512_max_epi64(low_sum, zero), high));
-    const __m128i high_bytes =
-        _mm512_cvtepi64_epi8(_mm512_min_epi64(_mm512_max_epi64(high_sum, zero), high));
-    _mm_mask_storeu_epi8(a.out_rows_u8[row] + at, mask, _mm_unpacklo_epi64(low_bytes, high_bytes));
-    return;
+    const int channel = block * 16;
+    const __mmask16 mask = channel_mask(a_.out_channels - channel);
+    const int64_t at = column * a_.out_pixel_pitch + channel;
+    if constexpr (kOutput == Output::PartialSums) {
+      _mm512_mask_storeu_epi32(a_.out_rows_i32[row] + at, mask, acc);
+    } else if constexpr (kOutput == Output::ResidualAdd) {
+      const ResidualArgs& r = *a_.residual;
+      const int64_t from = column * r.shortcut_pixel_pitch + channel;
+      const __m512i shortcut =
+          r.shortcut_rows_u8
+              ? _mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(mask, r.shortcut_rows_u8[row] + from))
+              : _mm512_maskz_loadu_epi32(mask, r.shortcut_rows_i32[row] + from);
+      const Halves residual = requant16<false>(acc, a_.requant->lanes, block, low_, high_);
+      const Halves scaled = shortcut_(shortcut);
+      const __m512i zero = _mm512_setzero_si512();
+      const Halves sum = {clamp64(_mm512_add_epi64(residual.even, scaled.even), zero, add_high_),
+                          clamp64(_mm512_add_epi64(residual.odd, scaled.odd), zero, add_high_)};
+      _mm_mask_storeu_epi8(a_.out_rows_u8[row] + at, mask, _mm512_cvtepi32_epi8(interleave(sum)));
+    } else {
+      const __m512i result = interleave(requant16<kOutput == Output::RequantizedNonNegative>(
+          acc, a_.requant->lanes, block, low_, high_));
+      if (a_.out_rows_u8) {
+        _mm_mask_storeu_epi8(a_.out_rows_u8[row] + at, mask, _mm512_cvtepi32_epi8(result));
+      } else {
+        _mm512_mask_storeu_epi32(a_.out_rows_i32[row] + at, mask, result);
+      }
+    }
   }
-  const __m512i result = requant16(acc, *a.requant, channel);
-  if (a.out_rows_u8) {
-    _mm_mask_storeu_epi8(a.out_rows_u8[row] + at, mask, _mm512_cvtepi32_epi8(result));
-  } else {
-    _mm512_mask_storeu_epi32(a.out_rows_i32[row] + at, mask, result);
-  }
-}
+
+ private:
+  const ConvKernelArgs& a_;
+  __m512i low_, high_;
+  ScaledShortcut shortcut_;
+  __m512i add_high_;
+};
 
 // Pixels [index0, index0 + NP) of `run` (row-major) times output blocks [block0, block0 + NB).
-template <int NB, int NP>
-void tile(const ConvKernelArgs& a, const PixelRun& run, int block0, int index0) {
+template <int NB, int NP, Output kOutput>
+void tile(const ConvKernelArgs& a, const OutputStore<kOutput>& store, const PixelRun& run,
+          int block0, int index0) {
   int row[NP], column[NP];
   const uint8_t* window[NP];
   for (int p = 0; p < NP; ++p) {
@@ -133,22 +183,24 @@ void tile(const ConvKernelArgs& a, const PixelRun& run, int block0, int index0) 
     }
   }
   for (int b = 0; b < NB; ++b) {
-    for (int p = 0; p < NP; ++p) store_outputs(a, acc[b][p], block0 + b, row[p], column[p]);
+    for (int p = 0; p < NP; ++p) store(acc[b][p], block0 + b, row[p], column[p]);
   }
 }
 
-template <int NB, int NP = kAccumulators / NB>
-void tile_any(const ConvKernelArgs& a, const PixelRun& run, int block0, int index0, int pixels) {
+template <int NB, Output kOutput, int NP = kAccumulators / NB>
+void tile_any(const ConvKernelArgs& a, const OutputStore<kOutput>& store, const PixelRun& run,
+              int block0, int index0, int pixels) {
   if constexpr (NP > 1) {
-    if (pixels < NP) return tile_any<NB, NP - 1>(a, run, block0, index0, pixels);
+    if (pixels < NP) return tile_any<NB, kOutput, NP - 1>(a, store, run, block0, index0, pixels);
   }
-  tile<NB, NP>(a, run, block0, index0);
+  tile<NB, NP>(a, store, run, block0, index0);
 }
 
 // Each run in tiles of near-equal size: a tile of one or two pixels would leave too few
 // independent accumulator chains to hide vpdpbusd's latency.
-template <int NB>
+template <int NB, Output kOutput>
 void run_blocks(const ConvKernelArgs& a) {
+  const OutputStore<kOutput> store(a);
   for (int block0 = 0; block0 < a.out_blocks; block0 += NB) {
     for (int r = 0; r < a.run_count; ++r) {
       const PixelRun& run = a.runs[r];
@@ -157,31 +209,49 @@ void run_blocks(const ConvKernelArgs& a) {
       const int tiles = (pixels + max_pixels - 1) / max_pixels;
       for (int t = 0; t < tiles; ++t) {
         const int index0 = pixels * t / tiles;
-        tile_any<NB>(a, run, block0, index0, pixels * (t + 1) / tiles - index0);
+        tile_any<NB>(a, store, run, block0, index0, pixels * (t + 1) / tiles - index0);
       }
     }
+  }
+}
+
+template <Output kOutput>
+void run_all_blocks(const ConvKernelArgs& args) {
+  if (args.out_blocks % 4 == 0) {
+    run_blocks<4, kOutput>(args);
+  } else if (args.out_blocks % 2 == 0) {
+    run_blocks<2, kOutput>(args);
+  } else {
+    run_blocks<1, kOutput>(args);
   }
 }
 
 }  // namespace
 
 void conv_kernel_avx512(const ConvKernelArgs& args) {
-  if (args.out_blocks % 4 == 0) {
-    run_blocks<4>(args);
-  } else if (args.out_blocks % 2 == 0) {
-    run_blocks<2>(args);
+  if (!args.requant) {
+    run_all_blocks<Output::PartialSums>(args);
+  } else if (args.residual) {
+    run_all_blocks<Output::ResidualAdd>(args);
+  } else if (args.requant->low >= 0) {
+    run_all_blocks<Output::RequantizedNonNegative>(args);
   } else {
-    run_blocks<1>(args);
+    run_all_blocks<Output::Requantized>(args);
   }
 }
 
-void requant_rows_avx512(const RequantRowArgs& a) {
+namespace {
+
+template <bool kNonNegativeLow>
+void requant_rows(const RequantRowArgs& a) {
+  const __m512i low = _mm512_set1_epi64(a.requant->low), high = _mm512_set1_epi64(a.requant->high);
   for (int pixel = 0; pixel < a.pixels; ++pixel) {
     const int32_t* acc = a.acc + static_cast<int64_t>(pixel) * a.channels;
     for (int channel = 0; channel < a.channels; channel += 16) {
       const __mmask16 mask = channel_mask(a.channels - channel);
       const __m512i result =
-          requant16(_mm512_maskz_loadu_epi32(mask, acc + channel), *a.requant, channel);
+          interleave(requant16<kNonNegativeLow>(_mm512_maskz_loadu_epi32(mask, acc + channel),
+                                                a.requant->lanes, channel / 16, low, high));
       const int64_t at = pixel * a.out_pixel_pitch + channel;
       if (a.out_u8) {
         _mm_mask_storeu_epi8(a.out_u8 + at, mask, _mm512_cvtepi32_epi8(result));
@@ -189,6 +259,16 @@ void requant_rows_avx512(const RequantRowArgs& a) {
         _mm512_mask_storeu_epi32(a.out_i32 + at, mask, result);
       }
     }
+  }
+}
+
+}  // namespace
+
+void requant_rows_avx512(const RequantRowArgs& args) {
+  if (args.requant->low >= 0) {
+    requant_rows<true>(args);
+  } else {
+    requant_rows<false>(args);
   }
 }
 
@@ -208,21 +288,21 @@ void pixel_sums_avx512(const uint8_t* pixels, int count, int channels, int32_t* 
 }
 
 void add_kernel_avx512(const AddKernelArgs& a) {
-  const __m512i zero = _mm512_setzero_si512();
-  const __m512i mult = _mm512_set1_epi64(a.mult), half = _mm512_set1_epi64(a.half);
-  const __m512i shift = _mm512_set1_epi64(a.shift), high = _mm512_set1_epi64(a.high);
-  int i = 0;
-  for (; i < a.count; i += 8) {
-    const int lanes = a.count - i < 8 ? a.count - i : 8;
-    const __mmask8 mask = static_cast<__mmask8>((1u << lanes) - 1);
+  const __m512i zero = _mm512_setzero_si512(), high = _mm512_set1_epi64(a.high);
+  const ScaledShortcut scale(a.mult, a.shift, a.half);
+  for (int i = 0; i < a.count; i += 16) {
+    const __mmask16 mask = channel_mask(a.count - i);
     const __m512i shortcut =
-        a.shortcut_u8 ? _mm512_cvtepu8_epi64(_mm_maskz_loadu_epi8(mask, a.shortcut_u8 + i))
-                      : _mm512_cvtepi32_epi64(_mm256_maskz_loadu_epi32(mask, a.shortcut_i32 + i));
-    const __m512i scaled = scaled_shortcut8(shortcut, mult, half, shift);
-    const __m512i residual = _mm512_cvtepi32_epi64(_mm256_maskz_loadu_epi32(mask, a.residual + i));
-    const __m512i sum =
-        _mm512_min_epi64(_mm512_max_epi64(_mm512_add_epi64(residual, scaled), zero), high);
-    _mm_mask_storeu_epi8(a.out + i, mask, _mm512_cvtepi64_epi8(sum));
+        a.shortcut_u8 ? _mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(mask, a.shortcut_u8 + i))
+                      : _mm512_maskz_loadu_epi32(mask, a.shortcut_i32 + i);
+    const Halves scaled = scale(shortcut);
+    const __m512i residual = _mm512_maskz_loadu_epi32(mask, a.residual + i);
+    // The residual's even and odd int32 lanes sign-extended in place.
+    const __m512i even = _mm512_srai_epi64(_mm512_slli_epi64(residual, 32), 32);
+    const __m512i odd = _mm512_srai_epi64(residual, 32);
+    const Halves sum = {clamp64(_mm512_add_epi64(even, scaled.even), zero, high),
+                        clamp64(_mm512_add_epi64(odd, scaled.odd), zero, high)};
+    _mm_mask_storeu_epi8(a.out + i, mask, _mm512_cvtepi32_epi8(interleave(sum)));
   }
 }
 

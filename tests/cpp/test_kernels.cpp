@@ -185,12 +185,12 @@ const std::vector<Shape> kShapes = {
     {32, 128, 1, 1, 0, 3},  // 1x1, eight output blocks
     {9, 7, 3, 1, 2, 3},     // padding wider than the image's border rows
     // Zero padding skipped: every output of these sees a different subset of the taps.
-    {24, 64, 3, 1, 1, 4},   // layer4-like: corners, edges and interior
-    {8, 16, 3, 1, 1, 1},    // kernel wider than the map: the centre tap only
-    {16, 32, 3, 2, 1, 2},   // stride 2 onto a 1x1 output
-    {4, 16, 1, 1, 1, 3},    // 1x1 kernel with padding: border outputs see no tap at all
-    {12, 20, 5, 1, 2, 3},   // 5x5 kernel on a 3x3 map
-    {20, 48, 3, 2, 1, 8},   // stride 2 with a padded top/left edge only
+    {24, 64, 3, 1, 1, 4},  // layer4-like: corners, edges and interior
+    {8, 16, 3, 1, 1, 1},   // kernel wider than the map: the centre tap only
+    {16, 32, 3, 2, 1, 2},  // stride 2 onto a 1x1 output
+    {4, 16, 1, 1, 1, 3},   // 1x1 kernel with padding: border outputs see no tap at all
+    {12, 20, 5, 1, 2, 3},  // 5x5 kernel on a 3x3 map
+    {20, 48, 3, 2, 1, 8},  // stride 2 with a padded top/left edge only
 };
 
 TEST(Kernels, RandomConvLayersAllKernelsAgree) {
@@ -395,6 +395,105 @@ TEST(Kernels, FusedResidualAddMatchesConvThenAdd) {
                 }
               }
             }
+          }
+        }
+      }
+    }
+  }
+  force_portable_fast_conv(false);
+}
+
+// The vectorized output stages against the contract's scalar arithmetic at its corners: the
+// Accumulator's requantize_map for a ReLU stage (the kernels' arithmetic-shift instance) and a
+// signed one, and add_forward, on accumulators, parameters and shortcuts at the contract's limits
+// and on exact rounding ties of both signs, AVX-512 and portable.
+TEST(Kernels, OutputStagesMatchTheContractAtItsCorners) {
+  std::mt19937_64 rng(53);
+  constexpr int kChannels = 37;  // two whole 16-channel blocks and a partial one
+  constexpr int kPixels = 24;
+  const std::vector<int32_t> mults = {INT32_MAX, -INT32_MAX, 1, -1, 0, 3, (1 << 30) + 7};
+  const std::vector<int64_t> offsets = {0, (int64_t{1} << 61) - 1, -(int64_t{1} << 61) + 1, 5, -5};
+  for (bool portable : {false, true}) {
+    force_portable_fast_conv(portable);
+    for (bool relu : {true, false}) {
+      SCOPED_TRACE(std::string(relu ? "relu" : "signed") + (portable ? " portable" : ""));
+      Op op;
+      op.kind = OpKind::Conv;
+      op.name = "test.conv";
+      op.in_channels = 4;
+      op.out_channels = kChannels;
+      op.relu = relu;
+      Requant requant;
+      for (int o = 0; o < kChannels; ++o) {
+        requant.mult.push_back(o < 14 ? mults[static_cast<size_t>(o) % mults.size()]
+                                      : static_cast<int32_t>(rng()));
+        requant.offset.push_back(o < 14 ? offsets[static_cast<size_t>(o) % offsets.size()]
+                                        : static_cast<int64_t>(rng() % (uint64_t{1} << 61)) -
+                                              (int64_t{1} << 60));
+        requant.shift.push_back(o % 9 == 0 ? 0 : o % 9 == 1 ? 62 : static_cast<int>(rng() % 63));
+      }
+      // Every channel's rounding ties: acc * mult + offset = +-(2j + 1) 2^(shift - 1).
+      for (int o = 28; o < kChannels; ++o) {
+        requant.mult[static_cast<size_t>(o)] = 1;
+        requant.offset[static_cast<size_t>(o)] = 0;
+        requant.shift[static_cast<size_t>(o)] = 1 + o % 8;
+      }
+      op.requant.assign(8, requant);
+      const OutputStage stage = output_stage(op, 1, 8);
+      WordMap acc(1, 1, kPixels, kChannels);
+      const std::vector<int32_t> corners = {INT32_MAX, INT32_MIN + 1, 0, 1, -1};
+      for (int p = 0; p < kPixels; ++p) {
+        for (int o = 0; o < kChannels; ++o) {
+          int32_t& value = acc.at(0, 0, p)[o];
+          if (o >= 28) {
+            const int32_t tie =
+                (2 * (p / 2) + 1) * (1 << (requant.shift[static_cast<size_t>(o)] - 1));
+            value = p % 2 ? -tie : tie;
+          } else {
+            value = p < 5 ? corners[static_cast<size_t>(p)] : static_cast<int32_t>(rng());
+          }
+        }
+      }
+      ByteMap bytes(1, 1, kPixels, kChannels, 1);
+      WordMap words(1, 1, kPixels, kChannels);
+      if (relu) requantize_map(acc, stage, 0, 1, &bytes, nullptr);
+      requantize_map(acc, stage, 0, 1, nullptr, &words);
+      for (int p = 0; p < kPixels; ++p) {
+        for (int o = 0; o < kChannels; ++o) {
+          const size_t c = static_cast<size_t>(o);
+          const int64_t want = std::clamp(
+              requantize(acc.at(0, 0, p)[o], requant.mult[c], requant.offset[c], requant.shift[c]),
+              stage.low, stage.high);
+          ASSERT_EQ(words.at(0, 0, p)[o], want) << "pixel " << p << " channel " << o;
+          if (relu) {
+            ASSERT_EQ(bytes.at(0, 0, p)[o], want) << "pixel " << p << " channel " << o;
+          }
+        }
+      }
+    }
+    // The add: residuals at the int32 limits, shortcuts scaled by the extreme multipliers, ties.
+    constexpr int kCount = 53;
+    std::vector<int32_t> residual(kCount), shortcut_i32(kCount);
+    std::vector<uint8_t> shortcut_u8(kCount), out(kCount);
+    for (int i = 0; i < kCount; ++i) {
+      residual[static_cast<size_t>(i)] = i % 4 == 0   ? INT32_MAX
+                                         : i % 4 == 1 ? INT32_MIN
+                                                      : static_cast<int32_t>(rng() % 601) - 300;
+      shortcut_i32[static_cast<size_t>(i)] = i % 3 == 0 ? INT32_MIN : static_cast<int32_t>(rng());
+      shortcut_u8[static_cast<size_t>(i)] = static_cast<uint8_t>(rng());
+    }
+    for (int32_t mult : {INT32_MAX, -INT32_MAX, 1, -1, 3}) {
+      for (int shift : {0, 1, 2, 31, 40, 62}) {
+        for (bool bytes : {true, false}) {
+          SCOPED_TRACE("add mult " + std::to_string(mult) + " shift " + std::to_string(shift) +
+                       (bytes ? " u8" : " i32") + (portable ? " portable" : ""));
+          add_forward(residual.data(), bytes ? shortcut_u8.data() : nullptr,
+                      bytes ? nullptr : shortcut_i32.data(), kCount, mult, shift, 255, out.data());
+          for (size_t i = 0; i < static_cast<size_t>(kCount); ++i) {
+            const int64_t shortcut = bytes ? shortcut_u8[i] : shortcut_i32[i];
+            ASSERT_EQ(out[i], std::clamp<int64_t>(residual[i] + round_shift(shortcut * mult, shift),
+                                                  0, 255))
+                << "element " << i;
           }
         }
       }
