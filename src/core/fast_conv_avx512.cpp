@@ -47,7 +47,7 @@ inline __m512i scaled_shortcut8(__m512i shortcut, __m512i mult, __m512i half, __
 }
 
 inline __mmask16 channel_mask(int valid) {
-  return valid >= 16 ? 0xFFFF : static_cast<__mmask16>((1u << valid) - 1);
+  return static_cast<__mmask16>(valid >= 16 ? 0xFFFFu : (1u << valid) - 1);
 }
 
 inline void store_outputs(const ConvKernelArgs& a, __m512i acc, int block, int row, int column) {
