@@ -55,7 +55,8 @@ Requant random_requant(std::mt19937_64& rng, int channels, int64_t accumulator_b
         int bound_bits = 0;
         while ((int64_t{1} << bound_bits) < accumulator_bound) ++bound_bits;
         shift = std::clamp(30 + bound_bits - 9 + static_cast<int>(rng() % 5) - 2, 0, 62);
-        offset = (static_cast<int64_t>(rng() % 201) - 100) << std::max(shift - 2, 0);
+        // A multiple of 2^(shift - 2) of either sign (a negative value must not be left-shifted).
+        offset = (static_cast<int64_t>(rng() % 201) - 100) * (int64_t{1} << std::max(shift - 2, 0));
       }
     }
     requant.mult.push_back(mult);
@@ -185,12 +186,12 @@ const std::vector<Shape> kShapes = {
     {32, 128, 1, 1, 0, 3},  // 1x1, eight output blocks
     {9, 7, 3, 1, 2, 3},     // padding wider than the image's border rows
     // Zero padding skipped: every output of these sees a different subset of the taps.
-    {24, 64, 3, 1, 1, 4},   // layer4-like: corners, edges and interior
-    {8, 16, 3, 1, 1, 1},    // kernel wider than the map: the centre tap only
-    {16, 32, 3, 2, 1, 2},   // stride 2 onto a 1x1 output
-    {4, 16, 1, 1, 1, 3},    // 1x1 kernel with padding: border outputs see no tap at all
-    {12, 20, 5, 1, 2, 3},   // 5x5 kernel on a 3x3 map
-    {20, 48, 3, 2, 1, 8},   // stride 2 with a padded top/left edge only
+    {24, 64, 3, 1, 1, 4},  // layer4-like: corners, edges and interior
+    {8, 16, 3, 1, 1, 1},   // kernel wider than the map: the centre tap only
+    {16, 32, 3, 2, 1, 2},  // stride 2 onto a 1x1 output
+    {4, 16, 1, 1, 1, 3},   // 1x1 kernel with padding: border outputs see no tap at all
+    {12, 20, 5, 1, 2, 3},  // 5x5 kernel on a 3x3 map
+    {20, 48, 3, 2, 1, 8},  // stride 2 with a padded top/left edge only
 };
 
 TEST(Kernels, RandomConvLayersAllKernelsAgree) {
