@@ -1,11 +1,26 @@
 #!/usr/bin/env bash
 # Every test of the project: the C++ suites through CTest, then the Python suite through pytest.
 # Needs a build (bash scripts/setup.sh).
+# --sanitize (CI passes it): then the whole C++ suite again under ASan + UBSan, built in
+# build-asan/ by scripts/sanitize.sh (a second build: ~6 more minutes on 2 free cores).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+sanitize=0
+for argument in "$@"; do
+  case "$argument" in
+    --sanitize) sanitize=1 ;;
+    *)
+      echo "usage: scripts/test.sh [--sanitize]" >&2
+      exit 2
+      ;;
+  esac
+done
 if [[ ! -f build/CTestTestfile.cmake ]]; then
   echo "test.sh: no build/ here: run 'bash scripts/setup.sh' first" >&2
   exit 2
 fi
 ctest --test-dir build --output-on-failure -j2
 /usr/bin/python3 -m pytest tests/python -q
+if [[ $sanitize -eq 1 ]]; then
+  bash scripts/sanitize.sh
+fi

@@ -49,9 +49,36 @@ std::vector<uint64_t> live_feature_map_bits(const Workload& workload) {
 
 }  // namespace
 
+uint64_t count_passes(const Workload& workload, const NpuConfig& config, int k) {
+  const uint64_t rows = static_cast<uint64_t>(config.mac_array.rows);
+  const uint64_t cols = static_cast<uint64_t>(config.mac_array.cols);
+  const uint64_t depth = static_cast<uint64_t>(config.accumulator.depth);
+  uint64_t passes = 0;
+  for (const Layer& layer : workload.layers) {
+    if (!layer.weighted()) continue;
+    passes += ceil_div(layer.pixels(), depth) *
+              ceil_div(static_cast<uint64_t>(layer.out_channels), cols) *
+              ceil_div(layer.reduction(), rows) * static_cast<uint64_t>(k);
+  }
+  return passes;
+}
+
+void check_schedule_size(const Workload& workload, const NpuConfig& config, int k) {
+  const uint64_t passes = count_passes(workload, config, k);
+  if (passes <= kMaxSchedulePasses) return;
+  throw Error(config.file + ": mac_array.rows, mac_array.cols, accumulator.depth: " +
+              std::to_string(config.mac_array.rows) + " x " +
+              std::to_string(config.mac_array.cols) + " PEs with depth " +
+              std::to_string(config.accumulator.depth) + " need " + std::to_string(passes) +
+              " passes per inference at k=" + std::to_string(k) + ", over the limit of " +
+              std::to_string(kMaxSchedulePasses) + "; raise these fields (docs/configuration.md)");
+}
+
 Schedule build_schedule(const Workload& workload, const NpuConfig& config, int k) {
   if (k < 1 || k > 8) throw Error("bits: k must be in 1..8, got " + std::to_string(k));
+  check_schedule_size(workload, config, k);
   Schedule schedule;
+  schedule.passes.reserve(static_cast<size_t>(count_passes(workload, config, k)));
   schedule.k = k;
   schedule.live_bits = live_feature_map_bits(workload);
   schedule.pinned_bits.assign(workload.layers.size(), 0);

@@ -45,6 +45,21 @@ struct Schedule {
   uint64_t input_bits = 0;            // the image, loaded from DRAM before the first layer
 };
 
+// The most passes one schedule may hold. build_schedule keeps every pass in memory (~100 bytes
+// each with its weight fetch), and the Controller simulates them one transaction at a time, so a
+// tiny array or accumulator on ResNet-18 (1 x 1 PEs, depth 1: ~555 M passes per k, ~44 GB) would
+// exhaust memory long before it finished. See docs/configuration.md ("Schedule size").
+constexpr uint64_t kMaxSchedulePasses = 20'000'000;
+
+// Passes of one inference at k planes, computed without building the schedule: the sum over
+// weighted layers of ceil(P / depth) x ceil(C_out / cols) x ceil(K / rows) x k.
+uint64_t count_passes(const Workload& workload, const NpuConfig& config, int k);
+
+// Throws bsnpu::Error, one line naming config.file, mac_array.rows, mac_array.cols and
+// accumulator.depth, when count_passes(workload, config, k) exceeds kMaxSchedulePasses.
+void check_schedule_size(const Workload& workload, const NpuConfig& config, int k);
+
+// Throws check_schedule_size's error before allocating anything.
 Schedule build_schedule(const Workload& workload, const NpuConfig& config, int k);
 
 }  // namespace bsnpu::arch

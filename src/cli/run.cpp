@@ -9,6 +9,7 @@
 #include "arch/config.h"
 #include "arch/energy.h"
 #include "arch/report.h"
+#include "arch/schedule.h"
 #include "cli/commands.h"
 #include "cli/options.h"
 #include "cli/output.h"
@@ -81,6 +82,9 @@ int run_command(int argc, char** argv) {
   data_bytes.insert(data_bytes.end(), images.pixels.begin(), images.pixels.end());
 
   tlm::Npu npu("npu", config, inputs.model, inputs.threads);
+  // An oversized schedule fails here, before any k is simulated (bits are sorted: the last k has
+  // the most passes).
+  arch::check_schedule_size(npu.workload(), config, inputs.bits.back());
   const arch::EnergyModel energy(table, config, npu.workload().act_bits);
   std::vector<arch::BitsResult> results;
   double timing_seconds = 0, functional_seconds = 0;

@@ -84,7 +84,7 @@ struct ScaledShortcut {
 };
 
 inline __mmask16 channel_mask(int valid) {
-  return valid >= 16 ? 0xFFFF : static_cast<__mmask16>((1u << valid) - 1);
+  return static_cast<__mmask16>(valid >= 16 ? 0xFFFFu : (1u << valid) - 1);
 }
 
 // What a tile does with its accumulators.

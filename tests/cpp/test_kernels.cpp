@@ -55,7 +55,8 @@ Requant random_requant(std::mt19937_64& rng, int channels, int64_t accumulator_b
         int bound_bits = 0;
         while ((int64_t{1} << bound_bits) < accumulator_bound) ++bound_bits;
         shift = std::clamp(30 + bound_bits - 9 + static_cast<int>(rng() % 5) - 2, 0, 62);
-        offset = (static_cast<int64_t>(rng() % 201) - 100) << std::max(shift - 2, 0);
+        // A multiple of 2^(shift - 2) of either sign (a negative value must not be left-shifted).
+        offset = (static_cast<int64_t>(rng() % 201) - 100) * (int64_t{1} << std::max(shift - 2, 0));
       }
     }
     requant.mult.push_back(mult);
