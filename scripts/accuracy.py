@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
-"""Measure the accuracy table (docs/accuracy.md, docs/accuracy.json). Resumable; 2-3 h on 2 cores."""
+"""Measure the accuracy table (docs/accuracy.md, docs/accuracy.json). Resumable; 2-3 h on 2 cores.
+
+The ablation rows are added afterwards by scripts/ablation.py (regenerate.sh --accuracy runs both)."""
 
 import argparse
+import json
 import os
 import sys
 import time
@@ -54,6 +57,9 @@ def main():
         print(f"accuracy: error: {e}", file=sys.stderr)
         return 1
     command = "/usr/bin/python3 scripts/accuracy.py" + (f" --images {args.images}" if args.images else "")
+    results.setdefault("commands", {})["accuracy"] = command
+    with open(args.out + ".json", "w") as f:
+        json.dump(results, f, indent=1, sort_keys=True)
     with open(args.out + ".md", "w") as f:
         f.write(accuracy.markdown(results, command))
     print(f"accuracy: wrote {args.out}.md in {time.time() - started:.0f} s", file=sys.stderr)

@@ -14,7 +14,11 @@ def main():
     parser.add_argument("--data", help="CIFAR-10 binary directory (default: $BSNPU_DATA or ../shared/datasets/...)")
     parser.add_argument("--out", help="output prefix (default: models/resnet18_cifar10)")
     for key, value in recipe.items():
-        parser.add_argument("--" + key.replace("_", "-"), type=type(value), default=value)
+        if isinstance(value, bool):  # --bn-reestimation / --no-bn-reestimation (ablations only)
+            parser.add_argument("--" + key.replace("_", "-"), action=argparse.BooleanOptionalAction,
+                                default=value)
+        else:
+            parser.add_argument("--" + key.replace("_", "-"), type=type(value), default=value)
     args = parser.parse_args()
     for key in recipe:
         recipe[key] = getattr(args, key)

@@ -6,6 +6,11 @@ Per weighted layer: BWB-8 codes + per-output-channel alpha (one set for every k)
 BN statistics re-estimated with the k-bit weights in place, activation scales calibrated, a
 per-class affine after fc fitted (the fc layer's "BN"), all folded into integer requantization
 parameters (int32 multiplier, int64 offset, shift). The recipe is in docs/quantization.md.
+
+Two recipe switches exist for ablations only (docs/accuracy.md): bn_reestimation=False keeps the
+float model's BN running statistics, fc_affine=False leaves the fc output as it is (gain 1,
+bias 0). Both default to True, which is the shipped model; a manifest written before the switches
+existed has no such keys and means True.
 """
 
 import hashlib
@@ -28,9 +33,11 @@ def default_recipe():
         "act_bits": 8,
         "accumulator_bits": 32,
         "bn_images": 2000,
+        "bn_reestimation": True,
         "calibration_images": 500,
         "calibration_percentile": 99.99,
         "fc_fit_images": 2000,
+        "fc_affine": True,
         "fc_fit_iterations": 200,
         "logit_scale_log2": -10,
         "torch_threads": 2,
@@ -131,13 +138,19 @@ class Builder:
         r = self.recipe
         net = self.quantized_net(k)
         t0 = time.time()
-        torchmodel.reestimate_bn(net, self.train_images[:r["bn_images"]])
+        if r.get("bn_reestimation", True):
+            torchmodel.reestimate_bn(net, self.train_images[:r["bn_images"]])
+        # else (an ablation): BN keeps the float model's running statistics
         t1 = time.time()
         net.act_scales = calibrate_scales(net, self.train_images[:r["calibration_images"]], self.ops,
                                           self.act_bits, r["calibration_percentile"])
         t2 = time.time()
         n = r["fc_fit_images"]
-        net.fc_affine = fit_fc_affine(net, self.train_images[:n], self.train_labels[:n], r["fc_fit_iterations"])
+        if r.get("fc_affine", True):
+            net.fc_affine = fit_fc_affine(net, self.train_images[:n], self.train_labels[:n], r["fc_fit_iterations"])
+        else:  # an ablation: identity gain, zero bias (the float fc bias stays)
+            classes = self.params["fc.bias"].shape[0]
+            net.fc_affine = (torch.ones(classes), torch.zeros(classes))
         log(f"quantize: k={k}: BN re-estimation {t1 - t0:.0f} s, activation calibration {t2 - t1:.0f} s, "
             f"fc affine {time.time() - t2:.0f} s")
         return net
@@ -196,6 +209,16 @@ def accumulator_bound(op, k, act_bits):
     return fan_in * ((1 << k) - 1) * ((1 << act_bits) - 1)
 
 
+def training_images_needed(recipe):
+    """How many of the first training images the recipe reads (the rest are never used)."""
+    counts = [recipe["calibration_images"]]
+    if recipe.get("bn_reestimation", True):
+        counts.append(recipe["bn_images"])
+    if recipe.get("fc_affine", True):
+        counts.append(recipe["fc_fit_images"])
+    return max(counts)
+
+
 def build(float_path, data_dir, out_prefix, recipe):
     started = time.time()
     torch.set_num_threads(recipe["torch_threads"])
@@ -207,7 +230,7 @@ def build(float_path, data_dir, out_prefix, recipe):
             card = json.load(f)
     except (OSError, json.JSONDecodeError) as e:
         raise fileio.FormatError(f"{card_path}: cannot read the float model card ({e})") from None
-    needed = max(recipe["bn_images"], recipe["calibration_images"], recipe["fc_fit_images"])
+    needed = training_images_needed(recipe)
     train_images, train_labels = fileio.load_cifar(data_dir, "train", needed)
     builder = Builder(float_tensors, card, train_images, train_labels, recipe)
     ops = builder.ops

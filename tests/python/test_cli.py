@@ -68,7 +68,17 @@ def test_train_missing_data(tmp_path):
     assert not os.listdir(tmp_path)
 
 
-@pytest.mark.parametrize("script", ["quantize.py", "make_golden.py", "accuracy.py", "train.py"])
+def test_ablation_refuses_a_work_folder_inside_the_repository():
+    r = run_script("ablation.py", "--work", os.path.join(REPO_ROOT, "models", "ablation"))
+    assert r.returncode == 2 and "--work must be outside the repository" in r.stderr
+
+
+def test_quantize_ablation_switches_are_flags():
+    r = run_script("quantize.py", "--help")
+    assert "--no-bn-reestimation" in r.stdout and "--no-fc-affine" in r.stdout
+
+
+@pytest.mark.parametrize("script", ["quantize.py", "make_golden.py", "accuracy.py", "ablation.py", "train.py"])
 def test_help(script):
     r = run_script(script, "--help")
     assert r.returncode == 0 and "usage" in r.stdout

@@ -1,0 +1,167 @@
+#!/usr/bin/env python3
+"""Checks the figures in a `bsnpu eval --json` or `bsnpu run --out` report against independent
+computations (CTest: cli.eval_small, tlm.run_edge, tlm.run_large).
+
+    check_outputs.py eval REPORT
+    check_outputs.py run REPORT CONFIG
+
+Independent of the C++ program:
+- correct counts: the NumPy integer reference (scripts/bsnpu/reference.py) on the same images of
+  the same model at the same k (the model and data are resolved as bsnpu resolves them:
+  $BSNPU_MODEL / $BSNPU_DATA, else models/ and ../shared; the report's sha256 of the model tensors
+  and, for run, of the images used must match what this script read);
+- run, per k: ideal_cycles = sum over conv/fc of P*k*ceil(K/R)*ceil(C_out/C) from the manifest's
+  graph and the config; compute_cycles equals it when the activation read port carries R
+  activations per cycle (banks * port_bits >= R * act_bits, true of the shipped configs);
+  weight_bits_read = k * sum over conv/fc of ceil(P/depth) * K * C_out (each of the ceil(P/depth)
+  pixel tiles reads the layer's k planes from the weight SRAM once); weights_resident = all 8
+  planes of every layer fit in the weight SRAM, and then, if the activation SRAM holds four of the
+  largest feature maps (no spill), dram_bits is the input image alone; latency = cycles / clock;
+- run, across k: weight_bits_read(k) * 8 == weight_bits_read(8) * k, cycles rise with k.
+Invariants of the report itself: cycles = compute + stall, the layer rows sum to the totals,
+energy_j = sum of energy_breakdown_j.
+"""
+
+import hashlib
+import json
+import math
+import os
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "scripts"))
+
+from bsnpu import fileio, graph, paths, reference  # noqa: E402
+
+failures = []
+
+
+def check(condition, message):
+    print(("ok    " if condition else "FAIL  ") + message)
+    if not condition:
+        failures.append(message)
+
+
+def reference_counts(bits, images):
+    prefix = paths.model_prefix()
+    model = reference.Model(prefix)
+    pixels, labels = fileio.load_cifar(paths.data_dir(), "test", images)
+    counts = {k: int((reference.predict(model, pixels, k) == labels).sum()) for k in bits}
+    return prefix, pixels, labels, counts
+
+
+def check_eval(report):
+    bits = sorted(int(k) for k in report["per_bits"])
+    images = report["images"]
+    prefix, _, _, counts = reference_counts(bits, images)
+    check(report["model_tensors_sha256"] == fileio.sha256_file(prefix + ".safetensors"),
+          f"the report's model tensors are {prefix}.safetensors")
+    for k in bits:
+        row = report["per_bits"][str(k)]
+        check(row["images"] == images, f"k={k}: {row['images']} images")
+        check(row["correct"] == counts[k],
+              f"k={k}: {row['correct']} correct, NumPy reference {counts[k]} of {images}")
+        check(row["accuracy"] == row["correct"] / images, f"k={k}: accuracy = correct / images")
+
+
+def ideal_cycles(ops, k, rows, cols):
+    total = 0
+    for op in graph.weighted_ops(ops):
+        if op["op"] == "fc":
+            pixels, reduction, outputs = 1, op["in_features"], op["out_features"]
+        else:
+            pixels, reduction = op["out_hw"] ** 2, op["in_channels"] * op["kernel"] ** 2
+            outputs = op["out_channels"]
+        total += pixels * k * math.ceil(reduction / rows) * math.ceil(outputs / cols)
+    return total
+
+
+def weight_bits_read(ops, k, depth):
+    total = 0
+    for op in graph.weighted_ops(ops):
+        if op["op"] == "fc":
+            pixels, reduction, outputs = 1, op["in_features"], op["out_features"]
+        else:
+            pixels, reduction = op["out_hw"] ** 2, op["in_channels"] * op["kernel"] ** 2
+            outputs = op["out_channels"]
+        total += math.ceil(pixels / depth) * reduction * outputs * k
+    return total
+
+
+def check_run(report, config_path):
+    with open(config_path) as f:
+        config = json.load(f)
+    results = report["results"]
+    bits = [r["bits"] for r in results]
+    images = results[0]["images"]
+    prefix, pixels, labels, counts = reference_counts(bits, images)
+    with open(prefix + ".json") as f:
+        manifest = json.load(f)
+    ops = manifest["graph"]
+    act_bits = manifest["act_bits"]
+    check(report["model"]["tensors_sha256"] == fileio.sha256_file(prefix + ".safetensors"),
+          f"the report's model tensors are {prefix}.safetensors")
+    check(report["data"]["sha256"] == hashlib.sha256(labels.tobytes() + pixels.tobytes()).hexdigest(),
+          f"the report's images are the first {images} of test_batch.bin")
+    check(report["config"]["sha256"] == hashlib.sha256(open(config_path, "rb").read()).hexdigest(),
+          f"the report's config is {os.path.basename(config_path)}")
+    rows, cols = config["mac_array"]["rows"], config["mac_array"]["cols"]
+    act = config["activation_buffer"]
+    read_port = act["port_bits"]
+    streams = read_port == "unlimited" or act["banks"] * read_port >= rows * act_bits
+    weights = sum(math.prod(manifest["tensors"][op["weight"]]["shape"]) for op in graph.weighted_ops(ops))
+    resident = weights * 8 <= config["weight_memory"]["capacity_kib"] * 1024 * 8
+    largest_map = max(op["out_channels"] * op["out_hw"] ** 2 for op in graph.weighted_ops(ops) if op["op"] == "conv")
+    no_spill = act["capacity_kib"] * 1024 >= 4 * largest_map
+    image_bits = math.prod(graph.IMAGE_SHAPE) * act_bits
+    for r in results:
+        k = r["bits"]
+        check(r["correct"] == counts[k], f"k={k}: {r['correct']} correct, NumPy reference {counts[k]} of {images}")
+        ideal = ideal_cycles(ops, k, rows, cols)
+        check(r["ideal_cycles"] == ideal, f"k={k}: ideal_cycles {r['ideal_cycles']}, analytic {ideal}")
+        if streams:
+            check(r["compute_cycles"] == ideal, f"k={k}: compute_cycles {r['compute_cycles']} = ideal {ideal} "
+                  f"(the read port carries {rows} activations per cycle)")
+        check(r["cycles"] == r["compute_cycles"] + r["stall_cycles"], f"k={k}: cycles = compute + stall")
+        check(r["cycles"] > r["compute_cycles"], f"k={k}: cycles {r['cycles']} > compute {r['compute_cycles']}")
+        check(r["weights_resident"] == resident,
+              f"k={k}: weights_resident {r['weights_resident']} ({weights} weights x 8 bits vs "
+              f"{config['weight_memory']['capacity_kib']} KiB)")
+        read = weight_bits_read(ops, k, config["accumulator"]["depth"])
+        check(r["weight_bits_read"] == read, f"k={k}: weight_bits_read {r['weight_bits_read']}, analytic {read}")
+        if resident and no_spill:
+            check(r["dram_bits"] == image_bits, f"k={k}: dram_bits {r['dram_bits']} = the input image's {image_bits} "
+                  "(weights resident, no spill)")
+        check(math.isclose(r["latency_s"], r["cycles"] / (config["clock_mhz"] * 1e6), rel_tol=1e-12),
+              f"k={k}: latency_s = cycles / clock")
+        check(math.isclose(r["energy_j"], sum(r["energy_breakdown_j"].values()), rel_tol=1e-9),
+              f"k={k}: energy_j = sum of the breakdown")
+        for field in ("cycles", "compute_cycles", "stall_cycles", "weight_bits_read", "dram_bits"):
+            check(sum(layer[field] for layer in r["layers"]) == r[field], f"k={k}: layer {field} sum to the total")
+    by_k = {r["bits"]: r for r in results}
+    if 8 in by_k:
+        for k, r in by_k.items():
+            check(r["weight_bits_read"] * 8 == by_k[8]["weight_bits_read"] * k,
+                  f"k={k}: weight_bits_read {r['weight_bits_read']} = k/8 of {by_k[8]['weight_bits_read']}")
+    for low, high in zip(bits, bits[1:]):
+        check(by_k[high]["cycles"] > by_k[low]["cycles"], f"cycles rise from k={low} to k={high}")
+
+
+def main(argv):
+    if len(argv) < 3 or argv[1] not in ("eval", "run") or (argv[1] == "run") != (len(argv) == 4):
+        print(__doc__, file=sys.stderr)
+        return 2
+    with open(argv[2]) as f:
+        report = json.load(f)
+    if argv[1] == "eval":
+        check_eval(report)
+    else:
+        check_run(report, argv[3])
+    if failures:
+        print(f"check_outputs: {len(failures)} check(s) failed", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
