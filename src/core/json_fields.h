@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "core/error.h"
@@ -41,9 +42,13 @@ class FieldReader {
   // An integer constant must be a JSON integer ("version": 1.0 is refused).
   void expect_constant(const std::string& key, const json& expected);
 
-  // Required, any type nlohmann can convert to T; else "has the wrong type (...)".
+  // Required, any type nlohmann can convert to T; else "has the wrong type (...)". Not for
+  // numbers: nlohmann converts them unchecked (1e300 to int is undefined behaviour, 2.5 to int
+  // truncates), so numbers go through the range-checked readers below.
   template <typename T>
   T get(const std::string& key) {
+    static_assert(!std::is_arithmetic_v<T> || std::is_same_v<T, bool>,
+                  "read numbers with int_in, integer_in, integers or number_in");
     const json& value = require(key);
     try {
       return value.get<T>();
