@@ -172,7 +172,8 @@ Model Model::parse_manifest(
   FieldReader top(document, path, "");
   top.header("bsnpu-bwb-model", 1);
   top.expect_constant("code_bits", 8);
-  model.act_bits_ = top.int_in("act_bits", 1, 16);
+  // Activation codes are bytes everywhere (quantize_pixel, ByteMap, the fast kernels).
+  model.act_bits_ = top.int_in("act_bits", 1, 8);
   model.accumulator_bits_ = top.int_in("accumulator_bits", 2, 32);
   for (int64_t k : top.integers("bits", 1, 8, 1, 8)) {
     if (!model.bits_.empty() && k <= model.bits_.back()) {

@@ -523,6 +523,9 @@ TEST(BadInput, ManifestNumbersAndVersion) {
   EXPECT_EQ(tiny.load_error(),
             "tiny/m.json: input.zero_point: must be an array of 3 integers in 0..255");
   tiny = TinyModel();
+  tiny.manifest["act_bits"] = 9;  // codes are bytes: quantize_pixel would truncate them
+  EXPECT_EQ(tiny.load_error(), "tiny/m.json: act_bits: must be an integer in 1..8");
+  tiny = TinyModel();
   tiny.manifest["bits"] = {8, 1};
   EXPECT_EQ(tiny.load_error(), "tiny/m.json: bits: must list each k once, in ascending order");
   tiny = TinyModel();
