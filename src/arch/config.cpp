@@ -1,11 +1,10 @@
 #include "arch/config.h"
 
 #include <cmath>
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "core/error.h"
+#include "core/files.h"
 #include "core/json_fields.h"
 
 namespace bsnpu::arch {
@@ -31,17 +30,37 @@ MemoryConfig parse_memory(FieldReader reader, const MemoryConfig& defaults) {
   return memory;
 }
 
+// Plausible ranges of energy-table numbers (docs/configuration.md, "Energy tables"): wide enough
+// for any process node, narrow enough that no derived per-action energy or total can overflow to
+// inf or NaN, or go negative.
+struct Range {
+  double low, high;
+  const char* text;
+};
+constexpr Range kBitsRange{1, 64, "1..64"};
+constexpr Range kCapacityRange{1, 1099511627776.0, "1..1099511627776"};  // 1 byte .. 1 TiB
+constexpr Range kLogicPjRange{1e-6, 1e3, "0.000001..1000"};
+constexpr Range kSramPjRange{1e-6, 1e6, "0.000001..1000000"};
+constexpr Range kPerBitPjRange{1e-6, 1e4, "0.000001..10000"};
+constexpr Range kFactorRange{0.01, 100, "0.01..100"};
+constexpr Range kLeakageRange{0, 1e6, "0..1000000"};
+
+double required_number(FieldReader& reader, const std::string& key, const Range& range) {
+  reader.require(key);
+  return reader.number_in(key, 0, range.low, range.high, range.text);
+}
+
 std::vector<EnergyPoint> parse_points(FieldReader& reader, const std::string& key,
-                                      const std::string& x_name, size_t min_points) {
+                                      const std::string& x_name, const Range& x_range,
+                                      const Range& pj_range, size_t min_points) {
   std::vector<EnergyPoint> points;
   for (FieldReader& point :
        reader.objects(key, min_points,
                       "must be an array of at least " + std::to_string(min_points) + " {\"" +
                           x_name + "\", \"pj\"} points")) {
     EnergyPoint p;
-    p.x = point.positive_number(x_name, 0);
-    p.pj = point.positive_number("pj", 0);
-    if (p.x == 0 || p.pj == 0) point.fail(p.x == 0 ? x_name : "pj", "missing");
+    p.x = required_number(point, x_name, x_range);
+    p.pj = required_number(point, "pj", pj_range);
     point.finish();
     if (!points.empty() && p.x <= points.back().x) {
       reader.fail(key, "points must be sorted by strictly increasing " + x_name);
@@ -85,14 +104,6 @@ double interpolate(const std::vector<EnergyPoint>& points, double x, bool log_x,
 uint64_t Bandwidth::cycles(uint64_t bits) const {
   if (unlimited || bits == 0) return 0;
   return static_cast<uint64_t>(std::ceil(static_cast<double>(bits) / bits_per_cycle - 1e-9));
-}
-
-std::string read_text_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(path + ": cannot open file");
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
 }
 
 namespace {
@@ -163,7 +174,9 @@ NpuConfig NpuConfig::parse(const std::string& json_text, const std::string& file
   return parse_document<NpuConfig>(json_text, file, "bsnpu-config", read_config);
 }
 
-NpuConfig NpuConfig::load(const std::string& path) { return parse(read_text_file(path), path); }
+NpuConfig NpuConfig::load(const std::string& path) {
+  return parse(read_text_file(path, kMaxJsonFileBytes, "a config file"), path);
+}
 
 std::string NpuConfig::energy_table_path() const {
   if (!energy_table.empty() && energy_table.front() == '/') return energy_table;
@@ -176,20 +189,38 @@ namespace {
 void read_energy_table(FieldReader& top, EnergyTable& table) {
   table.provenance = top.strings("provenance");
   table.scaling_rules = top.strings("scaling_rules");
-  table.int_add = parse_points(top, "int_add", "bits", 2);
-  const std::vector<EnergyPoint> mult = parse_points(top, "int_mult", "bits", 1);
+  table.int_add = parse_points(top, "int_add", "bits", kBitsRange, kLogicPjRange, 2);
+  // add_pj extends the line through the first and last points to every width used (1..64).
+  for (const double bits : {1.0, 64.0}) {
+    const EnergyPoint& a = table.int_add.front();
+    const EnergyPoint& b = table.int_add.back();
+    if (!(a.pj + (bits - a.x) * (b.pj - a.pj) / (b.x - a.x) > 0)) {
+      top.fail("int_add",
+               "the line through the first and last points must stay positive from 1 to 64 bits");
+    }
+  }
+  const std::vector<EnergyPoint> mult =
+      parse_points(top, "int_mult", "bits", kBitsRange, kLogicPjRange, 1);
   table.int_mult = mult.back();
-  table.sram_read_64b = parse_points(top, "sram_read_64b", "capacity_bytes", 1);
-  table.sram_write_factor = top.positive_number("sram_write_factor", 1.0);
-  table.register_pj_per_bit = top.positive_number("register_pj_per_bit", 0, false);
-  table.dram_pj_per_bit = top.positive_number("dram_pj_per_bit", 0, false);
-  if (table.register_pj_per_bit == 0) top.fail("register_pj_per_bit", "missing");
-  if (table.dram_pj_per_bit == 0) top.fail("dram_pj_per_bit", "missing");
+  table.sram_read_64b =
+      parse_points(top, "sram_read_64b", "capacity_bytes", kCapacityRange, kSramPjRange, 1);
+  // Extrapolated with the last slope above the last point: a falling curve would go negative.
+  for (size_t i = 1; i < table.sram_read_64b.size(); ++i) {
+    if (table.sram_read_64b[i].pj < table.sram_read_64b[i - 1].pj) {
+      top.fail("sram_read_64b", "pj must not decrease as capacity_bytes grows");
+    }
+  }
+  table.sram_write_factor = top.number_in("sram_write_factor", 1.0, kFactorRange.low,
+                                          kFactorRange.high, kFactorRange.text);
+  table.register_pj_per_bit = required_number(top, "register_pj_per_bit", kPerBitPjRange);
+  table.dram_pj_per_bit = required_number(top, "dram_pj_per_bit", kPerBitPjRange);
   FieldReader leakage = top.required_object("leakage");
-  table.sram_leakage_uw_per_kib = leakage.positive_number("sram_uw_per_kib", 0, true);
-  table.pe_leakage_uw = leakage.positive_number("pe_uw", 0, true);
-  table.accumulator_leakage_uw_per_lane =
-      leakage.positive_number("accumulator_uw_per_lane", 0, true);
+  for (auto [key, value] :
+       {std::pair{"sram_uw_per_kib", &table.sram_leakage_uw_per_kib},
+        std::pair{"pe_uw", &table.pe_leakage_uw},
+        std::pair{"accumulator_uw_per_lane", &table.accumulator_leakage_uw_per_lane}}) {
+    *value = leakage.number_in(key, 0, kLeakageRange.low, kLeakageRange.high, kLeakageRange.text);
+  }
   leakage.string("note", "");
   leakage.finish();
 }
@@ -200,7 +231,9 @@ EnergyTable EnergyTable::parse(const std::string& json_text, const std::string& 
   return parse_document<EnergyTable>(json_text, file, "bsnpu-energy-table", read_energy_table);
 }
 
-EnergyTable EnergyTable::load(const std::string& path) { return parse(read_text_file(path), path); }
+EnergyTable EnergyTable::load(const std::string& path) {
+  return parse(read_text_file(path, kMaxJsonFileBytes, "an energy table"), path);
+}
 
 double EnergyTable::add_pj(int bits) const {
   // Linear in bits: the line through the first and last measured points.

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "core/files.h"  // read_text_file, for callers that read a config as text
+
 namespace bsnpu::arch {
 
 // A bandwidth in bits per cycle; "unlimited" transfers take zero cycles.
@@ -100,7 +102,5 @@ struct EnergyTable {
   // between measured points, extrapolated with the last slope above, clamped below.
   double sram_read_pj_per_bit(double bank_bytes) const;
 };
-
-std::string read_text_file(const std::string& path);
 
 }  // namespace bsnpu::arch

@@ -2,8 +2,10 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
+
 #include "core/error.h"
-#include "core/safetensors.h"
+#include "core/files.h"
 
 namespace bsnpu {
 
@@ -12,22 +14,36 @@ const char* const kCifarHint =
     "on https://www.cs.toronto.edu/~kriz/cifar.html), unpack it and pass its "
     "cifar-10-batches-bin directory with --data DIR or BSNPU_DATA";
 
-CifarSet load_cifar_file(const std::string& path, size_t limit) {
-  std::vector<uint8_t> bytes = read_file(path);
-  if (bytes.empty() || bytes.size() % kCifarRecordBytes != 0) {
-    throw Error(path + ": " + std::to_string(bytes.size()) + " bytes is not a whole number of " +
+namespace {
+
+// How many records a file of `size` bytes holds; throws unless that is a whole number in
+// 1..kMaxCifarRecords.
+size_t record_count(uint64_t size, const std::string& name) {
+  if (size == 0) throw Error(name + ": empty file, not a CIFAR-10 binary batch");
+  if (size % kCifarRecordBytes != 0) {
+    const uint64_t record = size / kCifarRecordBytes;
+    throw Error(name + ": truncated: record " + std::to_string(record) + " has only " +
+                std::to_string(size % kCifarRecordBytes) + " of its " +
                 std::to_string(kCifarRecordBytes) +
-                "-byte CIFAR-10 records (truncated or not a CIFAR-10 binary batch)");
+                " bytes (the file is not a whole number of CIFAR-10 records)");
   }
-  size_t count = bytes.size() / kCifarRecordBytes;
-  if (limit > 0 && limit < count) count = limit;
+  if (size / kCifarRecordBytes > kMaxCifarRecords) {
+    throw Error(name + ": " + std::to_string(size / kCifarRecordBytes) +
+                " records, more than the " + std::to_string(kMaxCifarRecords) +
+                " of a CIFAR-10 binary batch");
+  }
+  return static_cast<size_t>(size / kCifarRecordBytes);
+}
+
+// `count` whole records into a set; labels must be 0..9.
+CifarSet decode_records(const uint8_t* records, size_t count, const std::string& name) {
   CifarSet set;
   set.labels.resize(count);
   set.pixels.resize(count * kImageBytes);
   for (size_t i = 0; i < count; ++i) {
-    const uint8_t* record = bytes.data() + i * kCifarRecordBytes;
+    const uint8_t* record = records + i * kCifarRecordBytes;
     if (record[0] > 9) {
-      throw Error(path + ": record " + std::to_string(i) + " has label " +
+      throw Error(name + ": record " + std::to_string(i) + " has label " +
                   std::to_string(record[0]) + ", outside 0..9 (corrupt file)");
     }
     set.labels[i] = record[0];
@@ -35,6 +51,24 @@ CifarSet load_cifar_file(const std::string& path, size_t limit) {
               set.pixels.begin() + static_cast<long>(i * kImageBytes));
   }
   return set;
+}
+
+size_t records_wanted(size_t count, size_t limit) {
+  return limit > 0 && limit < count ? limit : count;
+}
+
+}  // namespace
+
+CifarSet load_cifar_file(const std::string& path, size_t limit) {
+  const InputFile file(path);
+  const size_t count = records_wanted(record_count(file.size(), path), limit);
+  std::vector<uint8_t> bytes(count * kCifarRecordBytes);
+  file.read(0, bytes.data(), bytes.size());
+  return decode_records(bytes.data(), count, path);
+}
+
+CifarSet parse_cifar(const uint8_t* bytes, size_t size, const std::string& name, size_t limit) {
+  return decode_records(bytes, records_wanted(record_count(size, name), limit), name);
 }
 
 CifarSet load_cifar_test(const std::string& data_dir, size_t limit) {

@@ -22,9 +22,16 @@ struct CifarSet {
 // How to get the data, appended to "not found" errors.
 extern const char* const kCifarHint;
 
-// One batch file; `limit` > 0 keeps only the first `limit` records. Truncated files, files that
-// are not a whole number of records and labels outside 0..9 are bsnpu::Errors naming the file.
+// A batch file holds at most this many records (CIFAR-10 has 60,000 images in all).
+constexpr size_t kMaxCifarRecords = 100000;
+
+// One batch file (a regular file); `limit` > 0 keeps only the first `limit` records, and only
+// those are read. Empty or truncated files (not a whole number of records), files of more than
+// kMaxCifarRecords records and labels outside 0..9 are one-line bsnpu::Errors naming the file
+// (and the record).
 CifarSet load_cifar_file(const std::string& path, size_t limit = 0);
+// The same checks on a batch already in memory (`size` bytes); `name` names it in errors.
+CifarSet parse_cifar(const uint8_t* bytes, size_t size, const std::string& name, size_t limit = 0);
 // test_batch.bin of a cifar-10-batches-bin directory.
 CifarSet load_cifar_test(const std::string& data_dir, size_t limit = 0);
 

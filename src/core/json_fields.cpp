@@ -8,13 +8,90 @@ namespace bsnpu {
 
 using nlohmann::json;
 
-json parse_json(const std::string& text, const std::string& file) {
+namespace {
+
+constexpr int kMaxJsonDepth = 64;
+
+// Where the parser is, as a dotted field path ("graph[3].kernel"), kept up to date from the
+// parser's callback so that a syntax error or an out-of-range number can name its field.
+class PathTracker {
+ public:
+  bool on_event(json::parse_event_t event, const json& parsed) {
+    switch (event) {
+      case json::parse_event_t::object_start:
+      case json::parse_event_t::array_start:
+        frames_.push_back({event == json::parse_event_t::array_start, 0, ""});
+        if (frames_.size() > kMaxJsonDepth) {
+          throw DepthError{};
+        }
+        break;
+      case json::parse_event_t::key:
+        frames_.back().key = parsed.get<std::string>();
+        break;
+      case json::parse_event_t::object_end:
+      case json::parse_event_t::array_end:
+        frames_.pop_back();
+        advance();
+        break;
+      case json::parse_event_t::value:
+        advance();
+        break;
+    }
+    return true;
+  }
+  std::string path() const {
+    std::string out;
+    for (const Frame& frame : frames_) {
+      if (frame.array) {
+        out += "[" + std::to_string(frame.index) + "]";
+      } else if (!frame.key.empty()) {
+        out += (out.empty() ? "" : ".") + printable(frame.key, 40);
+      }
+    }
+    return printable(out, 200);
+  }
+  struct DepthError {};
+
+ private:
+  // A value is complete: the next error is at the next element, or between keys.
+  void advance() {
+    if (frames_.empty()) return;
+    if (frames_.back().array) {
+      ++frames_.back().index;
+    } else {
+      frames_.back().key.clear();
+    }
+  }
+  struct Frame {
+    bool array;
+    size_t index;
+    std::string key;
+  };
+  std::vector<Frame> frames_;
+};
+
+}  // namespace
+
+json parse_json(const std::string& text, const std::string& file, const std::string& what) {
+  PathTracker tracker;
+  const auto where = [&] {
+    const std::string path = tracker.path();
+    return file + ": " + what + (path.empty() ? "" : " at " + path) + ": ";
+  };
   try {
-    return json::parse(text);
-  } catch (const json::parse_error& error) {
-    std::string what = error.what();
-    std::replace(what.begin(), what.end(), '\n', ' ');
-    throw Error(file + ": invalid JSON: " + what);
+    return json::parse(text, [&](int, json::parse_event_t event, json& parsed) {
+      return tracker.on_event(event, parsed);
+    });
+  } catch (const PathTracker::DepthError&) {
+    throw Error(where() + "nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
+  } catch (const json::exception& error) {
+    // Drop the library's "[json.exception.parse_error.101] " tag; keep its explanation.
+    std::string message = error.what();
+    if (!message.empty() && message.front() == '[') {
+      const size_t close = message.find("] ");
+      if (close != std::string::npos) message.erase(0, close + 2);
+    }
+    throw Error(where() + message);
   }
 }
 
@@ -29,7 +106,8 @@ void FieldReader::fail(const std::string& key, const std::string& why) const {
 
 std::string FieldReader::field(const std::string& key) const {
   if (key.empty()) return path_.empty() ? "(top level)" : path_;
-  return path_.empty() ? key : path_ + "." + key;
+  const std::string shown = printable(key, 64);  // keys come from the file: any bytes, any length
+  return path_.empty() ? shown : path_ + "." + shown;
 }
 
 const json* FieldReader::find(const std::string& key) {
@@ -52,7 +130,12 @@ void FieldReader::header(const std::string& format, int version) {
 void FieldReader::expect_constant(const std::string& key, const json& expected) {
   const json* value = find(key);
   if (!value) fail(key, "missing (expected " + expected.dump() + ")");
-  if (*value != expected) fail(key, "must be " + expected.dump());
+  // 1.0 == 1 for nlohmann: an integer constant (a version) must be written as an integer.
+  const bool same_kind = !expected.is_number_integer() || value->is_number_integer();
+  if (*value != expected || !same_kind) {
+    fail(key, std::string(expected.is_number_integer() ? "must be the integer " : "must be ") +
+                  expected.dump());
+  }
 }
 
 int64_t FieldReader::integer(const json& value, const std::string& key, int64_t low, int64_t high,
@@ -69,6 +152,25 @@ int FieldReader::int_in(const std::string& key, int64_t low, int64_t high) {
   return static_cast<int>(
       integer(require(key), key, low, high,
               "must be an integer in " + std::to_string(low) + ".." + std::to_string(high)));
+}
+
+int64_t FieldReader::integer_in(const std::string& key, int64_t low, int64_t high) {
+  return integer(require(key), key, low, high,
+                 "must be an integer in " + std::to_string(low) + ".." + std::to_string(high));
+}
+
+std::vector<int64_t> FieldReader::integers(const std::string& key, int64_t low, int64_t high,
+                                           size_t min_size, size_t max_size) {
+  const json& value = require(key);
+  const std::string why =
+      "must be an array of " +
+      (min_size == max_size ? std::to_string(min_size)
+                            : std::to_string(min_size) + ".." + std::to_string(max_size)) +
+      " integers in " + std::to_string(low) + ".." + std::to_string(high);
+  if (!value.is_array() || value.size() < min_size || value.size() > max_size) fail(key, why);
+  std::vector<int64_t> values;
+  for (const json& item : value) values.push_back(integer(item, key, low, high, why));
+  return values;
 }
 
 int FieldReader::positive_int(const std::string& key, int fallback, int min_value) {

@@ -7,14 +7,18 @@
 #include <nlohmann/json.hpp>
 #include <set>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "core/error.h"
 
 namespace bsnpu {
 
-// Parses `text`; a syntax error becomes one line "FILE: invalid JSON: <the library's message>".
-nlohmann::json parse_json(const std::string& text, const std::string& file);
+// Parses `text`; any library error (syntax, a number too large for a double, ...) becomes one
+// line "FILE: WHAT at FIELD: <the library's message>", FIELD being where the parser stopped
+// (omitted at the top level). Nesting deeper than 64 levels is refused the same way.
+nlohmann::json parse_json(const std::string& text, const std::string& file,
+                          const std::string& what = "invalid JSON");
 
 // Reads the fields of one JSON object, remembering which keys were consumed so that finish()
 // can reject the unknown ones (a reader that never calls finish() tolerates them). Every error
@@ -35,11 +39,16 @@ class FieldReader {
 
   // "format" and "version" must be exactly these.
   void header(const std::string& format, int version);
+  // An integer constant must be a JSON integer ("version": 1.0 is refused).
   void expect_constant(const std::string& key, const json& expected);
 
-  // Required, any type nlohmann can convert to T; else "has the wrong type (...)".
+  // Required, any type nlohmann can convert to T; else "has the wrong type (...)". Not for
+  // numbers: nlohmann converts them unchecked (1e300 to int is undefined behaviour, 2.5 to int
+  // truncates), so numbers go through the range-checked readers below.
   template <typename T>
   T get(const std::string& key) {
+    static_assert(!std::is_arithmetic_v<T> || std::is_same_v<T, bool>,
+                  "read numbers with int_in, integer_in, integers or number_in");
     const json& value = require(key);
     try {
       return value.get<T>();
@@ -53,8 +62,12 @@ class FieldReader {
     return find(key) ? get<T>(key) : fallback;
   }
 
-  // Required integer in [low, high]; else "must be an integer in LOW..HIGH".
+  // Required integer in [low, high] (within int); else "must be an integer in LOW..HIGH".
   int int_in(const std::string& key, int64_t low, int64_t high);
+  int64_t integer_in(const std::string& key, int64_t low, int64_t high);
+  // Required array of min_size..max_size integers, each in [low, high].
+  std::vector<int64_t> integers(const std::string& key, int64_t low, int64_t high, size_t min_size,
+                                size_t max_size);
   // Optional integer in [min_value, 2^30] (min_value 0 or 1).
   int positive_int(const std::string& key, int fallback, int min_value = 1);
   // "unlimited" or an integer; returns -1 for unlimited.

@@ -3,10 +3,13 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
 namespace bsnpu {
+
+class SafetensorsFile;
 
 enum class OpKind { Input, Conv, Add, AvgPool, Fc };
 
@@ -46,8 +49,16 @@ struct Op {
 class Model {
  public:
   // Loads PREFIX.json and the tensors file it names; checks every tensor's dtype, shape and
-  // sha256 against the manifest. Throws bsnpu::Error with a one-line message naming the file.
+  // sha256 against the manifest, and the graph: the input op is one 3x32x32 image, every op's
+  // shape follows from its inputs (channels, hw, kernel/stride/pad -> out_hw), and every codes
+  // and requantization tensor has the size its op reads, so that no kernel can read out of
+  // bounds or overflow. Throws bsnpu::Error with a one-line message naming the file and field.
   static Model load(const std::string& prefix);
+  // Model::load's checks on a manifest and a tensors file held in memory (fuzzing, tools):
+  // `manifest_path` names the manifest in errors; the tensors file is named as load would find
+  // it (its tensors_file beside the manifest).
+  static Model parse(const std::string& manifest_text, const std::string& manifest_path,
+                     std::vector<uint8_t> tensors);
   // A model built in memory (tests, tools): ops as Model::load would fill them, inputs first.
   static Model from_ops(std::vector<Op> ops, int act_bits, int accumulator_bits,
                         std::vector<int> bits);
@@ -64,6 +75,10 @@ class Model {
   const std::string& tensors_sha256() const { return tensors_sha256_; }  // of the whole file
 
  private:
+  // The shared body of load and parse: `open_tensors` gives the tensors file at a path.
+  static Model parse_manifest(
+      const std::string& text, const std::string& manifest_path,
+      const std::function<SafetensorsFile(const std::string& path)>& open_tensors);
   std::vector<Op> ops_;
   std::vector<int> bits_;
   int act_bits_ = 8;

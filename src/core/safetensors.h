@@ -1,6 +1,7 @@
 // safetensors reader: 8-byte little-endian header length, JSON header, packed tensor data.
-// Every malformed file (truncated, oversized, overlapping or gapped data, bad header) is a
-// bsnpu::Error naming the file.
+// Every malformed file (not a regular file, truncated, oversized, overlapping or gapped data, bad
+// header, a shape whose element count overflows) is a one-line bsnpu::Error naming the file and
+// the tensor. The header is read and checked against the file size before the data is read.
 #pragma once
 
 #include <cstdint>
@@ -10,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "core/files.h"  // read_file
+
 namespace bsnpu {
 
 struct TensorView {
@@ -17,6 +20,8 @@ struct TensorView {
   std::vector<int64_t> shape;  // empty for a scalar
   const uint8_t* data = nullptr;
   size_t bytes = 0;
+  // The product of the dims; bsnpu::Error if a dim is negative or the product overflows int64
+  // (never for a view of a loaded file: the loader checked it against the data).
   int64_t elements() const;
 };
 
@@ -26,6 +31,8 @@ size_t dtype_size(const std::string& dtype);
 class SafetensorsFile {
  public:
   static SafetensorsFile load(const std::string& path);
+  // The same checks on a whole file already in memory; `path` names it in errors.
+  static SafetensorsFile parse(std::vector<uint8_t> bytes, const std::string& path);
   // Views point into the owned bytes: movable (a vector's move keeps its buffer), not copyable.
   SafetensorsFile(SafetensorsFile&&) = default;
   SafetensorsFile& operator=(SafetensorsFile&&) = default;
@@ -46,13 +53,15 @@ class SafetensorsFile {
 
  private:
   SafetensorsFile() = default;
+  struct Entry;
+  // Checks the header (the `header_length` bytes after the length prefix, already in blob_)
+  // against a data section of `data_bytes` bytes; returns the tensors it lists.
+  std::vector<Entry> check_header(uint64_t header_length, uint64_t data_bytes) const;
+  void index(const std::vector<Entry>& entries, uint64_t header_length);
   std::string path_;
   std::vector<uint8_t> blob_;
   std::map<std::string, TensorView> tensors_;
 };
-
-// Reads a whole file; bsnpu::Error "<path>: no such file" etc.
-std::vector<uint8_t> read_file(const std::string& path);
 
 }  // namespace bsnpu
 

@@ -1,7 +1,10 @@
 // Config and energy-table parsing: the shipped files load, every error is one line naming the
 // file and the field, unknown keys are rejected; the energy scaling rules.
 #include <gtest/gtest.h>
+#include <stdlib.h>
+#include <unistd.h>
 
+#include <cstdio>
 #include <functional>
 #include <nlohmann/json.hpp>
 
@@ -122,7 +125,7 @@ TEST(Config, UnknownKeysAreRejected) {
 TEST(Config, FormatAndVersionAreChecked) {
   nlohmann::json document = default_json();
   document["version"] = 2;
-  EXPECT_EQ(config_error(document), "configs/x.json: version: must be 1");
+  EXPECT_EQ(config_error(document), "configs/x.json: version: must be the integer 1");
   document.erase("format");
   EXPECT_EQ(config_error(document), "configs/x.json: format: missing (expected \"bsnpu-config\")");
 }
@@ -130,10 +133,10 @@ TEST(Config, FormatAndVersionAreChecked) {
 TEST(Config, MalformedJsonAndMissingFiles) {
   EXPECT_EQ(error_of([] {
               NpuConfig::parse("{\"format\": ", "configs/x.json");
-            }).rfind("configs/x.json: invalid JSON:", 0),
+            }).rfind("configs/x.json: invalid JSON at format: ", 0),
             0u);
   EXPECT_EQ(error_of([] { NpuConfig::load("/nonexistent/c.json"); }),
-            "/nonexistent/c.json: cannot open file");
+            "/nonexistent/c.json: no such file");
   EXPECT_EQ(error_of([] { NpuConfig::parse("[1]", "configs/x.json"); }),
             "configs/x.json: (top level): must be an object");
 }
@@ -164,7 +167,7 @@ TEST(EnergyTable, ErrorsNameFileAndField) {
   document = nlohmann::json::parse(read_text_file(kConfigs + "energy/45nm_horowitz.json"));
   document["leakage"]["pe_uw"] = -1;
   EXPECT_EQ(error_of([&] { EnergyTable::parse(document.dump(), "e.json"); }),
-            "e.json: leakage.pe_uw: must be a non-negative number");
+            "e.json: leakage.pe_uw: must be a number in 0..1000000");
   document["leakage"]["pe_uw"] = 0;
   document["sram_read_64b"][1]["capacity_bytes"] = 1;
   EXPECT_EQ(error_of([&] { EnergyTable::parse(document.dump(), "e.json"); }),
@@ -173,6 +176,136 @@ TEST(EnergyTable, ErrorsNameFileAndField) {
   document["color"] = "green";
   EXPECT_EQ(error_of([&] { EnergyTable::parse(document.dump(), "e.json"); }),
             "e.json: color: unknown key");
+}
+
+// ---- The bad-input corpus of the JSON files (issue "Nothing lost, nothing silent"): one-line
+// messages naming the file and the field.
+
+nlohmann::json energy_json() {
+  return nlohmann::json::parse(read_text_file(kConfigs + "energy/45nm_horowitz.json"));
+}
+
+std::string energy_error(const nlohmann::json& document) {
+  return error_of([&] { EnergyTable::parse(document.dump(), "e.json"); });
+}
+
+TEST(BadInput, ADirectoryOrADeviceInsteadOfAFile) {
+  EXPECT_EQ(error_of([] { NpuConfig::load(kConfigs + "energy"); }),
+            kConfigs + "energy: is a directory, not a file");
+  // /dev/zero never ends: it must be refused before a byte is read.
+  EXPECT_EQ(error_of([] { NpuConfig::load("/dev/zero"); }),
+            "/dev/zero: not a regular file (a device, FIFO or socket)");
+  EXPECT_EQ(error_of([] { EnergyTable::load("/dev/zero"); }),
+            "/dev/zero: not a regular file (a device, FIFO or socket)");
+  nlohmann::json document = default_json();
+  document["energy_table"] = "/dev/zero";
+  const NpuConfig config = NpuConfig::parse(document.dump(), "x.json");
+  EXPECT_EQ(error_of([&] { EnergyTable::load(config.energy_table_path()); }),
+            "/dev/zero: not a regular file (a device, FIFO or socket)");
+}
+
+TEST(BadInput, VersionMustBeAnInteger) {
+  nlohmann::json document = default_json();
+  document["version"] = 1.0;
+  EXPECT_EQ(config_error(document), "configs/x.json: version: must be the integer 1");
+  document["version"] = "1";
+  EXPECT_EQ(config_error(document), "configs/x.json: version: must be the integer 1");
+  nlohmann::json table = energy_json();
+  table["version"] = 1.0;
+  EXPECT_EQ(energy_error(table), "e.json: version: must be the integer 1");
+}
+
+TEST(BadInput, NumbersTooLargeToParseNameTheField) {
+  std::string text = default_json().dump();
+  text.replace(text.find("\"latency_ns\":100"), 16, "\"latency_ns\":1e999");
+  EXPECT_EQ(error_of([&] { NpuConfig::parse(text, "configs/x.json"); }),
+            "configs/x.json: invalid JSON at dram.latency_ns: number overflow parsing '1e999'");
+  text = energy_json().dump();
+  text.replace(text.find("\"pj\":0.03"), 9, "\"pj\":-1e400");
+  EXPECT_EQ(error_of([&] { EnergyTable::parse(text, "e.json"); }),
+            "e.json: invalid JSON at int_add[0].pj: number overflow parsing '-1e400'");
+  // NaN is not JSON at all.
+  text = energy_json().dump();
+  text.replace(text.find("\"dram_pj_per_bit\":20.3"), 22, "\"dram_pj_per_bit\":NaN");
+  const std::string nan_error = error_of([&] { EnergyTable::parse(text, "e.json"); });
+  EXPECT_EQ(nan_error.rfind("e.json: invalid JSON at dram_pj_per_bit: parse error", 0), 0u)
+      << nan_error;
+  // An integer beyond 64 bits parses as a double: then the range check names the field.
+  nlohmann::json document = default_json();
+  text = document.dump();
+  text.replace(text.find("\"rows\":64"), 9, "\"rows\":123456789012345678901234567890");
+  EXPECT_EQ(error_of([&] { NpuConfig::parse(text, "configs/x.json"); }),
+            "configs/x.json: mac_array.rows: must be a positive integer");
+}
+
+TEST(BadInput, AbsurdEnergiesAreRefused) {
+  nlohmann::json table = energy_json();
+  table["dram_pj_per_bit"] = 1e308;  // x bits moved = inf, and inf - inf = NaN in the totals
+  EXPECT_EQ(energy_error(table), "e.json: dram_pj_per_bit: must be a number in 0.000001..10000");
+  table = energy_json();
+  table["int_mult"][1]["pj"] = 1e308;
+  EXPECT_EQ(energy_error(table), "e.json: int_mult[1].pj: must be a number in 0.000001..1000");
+  table = energy_json();
+  table["sram_read_64b"][2]["capacity_bytes"] = 1e300;
+  EXPECT_EQ(energy_error(table),
+            "e.json: sram_read_64b[2].capacity_bytes: must be a number in 1..1099511627776");
+  table = energy_json();
+  table["leakage"]["sram_uw_per_kib"] = 1e308;
+  EXPECT_EQ(energy_error(table), "e.json: leakage.sram_uw_per_kib: must be a number in 0..1000000");
+  table = energy_json();
+  table["sram_write_factor"] = 0;
+  EXPECT_EQ(energy_error(table), "e.json: sram_write_factor: must be a number in 0.01..100");
+  table = energy_json();
+  table["register_pj_per_bit"] = 0;
+  EXPECT_EQ(energy_error(table),
+            "e.json: register_pj_per_bit: must be a number in 0.000001..10000");
+  table = energy_json();
+  table.erase("register_pj_per_bit");
+  EXPECT_EQ(energy_error(table), "e.json: register_pj_per_bit: missing");
+  // Curves whose extrapolation would go negative.
+  table = energy_json();
+  table["sram_read_64b"][2]["pj"] = 15;
+  EXPECT_EQ(energy_error(table),
+            "e.json: sram_read_64b: pj must not decrease as capacity_bytes grows");
+  table = energy_json();
+  table["int_add"][0]["pj"] = 0.001;  // steep: the line crosses zero above 1 bit
+  table["int_add"][1]["pj"] = 1;
+  EXPECT_EQ(energy_error(table),
+            "e.json: int_add: the line through the first and last points must stay positive from "
+            "1 to 64 bits");
+}
+
+TEST(BadInput, OversizedJsonFilesAreRefusedBeforeReading) {
+  char pattern[] = "/tmp/bsnpu_big_XXXXXX";
+  const int fd = mkstemp(pattern);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(ftruncate(fd, (off_t{16} << 20) + 1), 0);  // sparse: 16 MiB + 1 byte of zeros
+  close(fd);
+  const std::string path = pattern;
+  EXPECT_EQ(error_of([&] { NpuConfig::load(path); }),
+            path + ": 16777217 bytes, more than the 16777216-byte limit of a config file");
+  std::remove(pattern);
+}
+
+TEST(BadInput, KeysFromTheFileStayOnOneLine) {
+  nlohmann::json document = default_json();
+  document["mac_array"]["rows\ncols"] = 1;
+  EXPECT_EQ(config_error(document), "configs/x.json: mac_array.rows\\x0acols: unknown key");
+  document = default_json();
+  document[std::string(500, 'k')] = 1;
+  EXPECT_EQ(config_error(document), "configs/x.json: " + std::string(64, 'k') + "...: unknown key");
+}
+
+TEST(BadInput, DeepNestingIsRefused) {
+  const std::string text = std::string(100000, '[') + std::string(100000, ']');
+  EXPECT_EQ(error_of([&] {
+              NpuConfig::parse(text, "configs/x.json");
+            }).rfind("configs/x.json: invalid JSON at [0][0]", 0),
+            0u);
+  EXPECT_NE(error_of([&] {
+              NpuConfig::parse(text, "configs/x.json");
+            }).find("nested deeper than 64 levels"),
+            std::string::npos);
 }
 
 }  // namespace
