@@ -1,11 +1,31 @@
 #include "core/worker_pool.h"
 
+#include <chrono>
 #include <system_error>
 
 #include "core/error.h"
 
 namespace bsnpu {
 namespace {
+
+// How long a waiting thread spins before it sleeps: longer than the gap between two layers' calls
+// to run(), far shorter than a layer.
+constexpr std::chrono::microseconds kSpin{200};
+
+// Spins until ready() or kSpin has passed; returns ready().
+template <typename Ready>
+bool spin_until(const Ready& ready) {
+  const auto deadline = std::chrono::steady_clock::now() + kSpin;
+  for (;;) {
+    for (int i = 0; i < 64; ++i) {
+      if (ready()) return true;
+#if defined(__x86_64__) || defined(__i386__)
+      __builtin_ia32_pause();
+#endif
+    }
+    if (std::chrono::steady_clock::now() >= deadline) return ready();
+  }
+}
 
 // Part `worker` of `parts` of [0, count).
 void part_bounds(int count, int parts, int worker, int& begin, int& end) {
@@ -34,7 +54,7 @@ WorkerPool::~WorkerPool() { stop_helpers(); }
 void WorkerPool::stop_helpers() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    stopping_ = true;
+    stopping_.store(true, std::memory_order_release);
   }
   wake_.notify_all();
   for (std::thread& helper : helpers_) helper.join();
@@ -47,10 +67,10 @@ void WorkerPool::run(int count, const Task& task) {
     std::lock_guard<std::mutex> lock(mutex_);
     task_ = &task;
     count_ = count;
-    pending_ = parts - 1;
     pending_parts_ = parts;
     failure_ = nullptr;
-    ++generation_;
+    pending_.store(parts - 1, std::memory_order_relaxed);
+    generation_.fetch_add(1, std::memory_order_release);
   }
   wake_.notify_all();
   int begin = 0, end = 0;
@@ -61,8 +81,14 @@ void WorkerPool::run(int count, const Task& task) {
   } catch (...) {
     own_failure = std::current_exception();
   }
-  std::unique_lock<std::mutex> lock(mutex_);
-  done_.wait(lock, [this] { return pending_ == 0; });
+  const auto parts_done = [this] { return pending_.load(std::memory_order_acquire) == 0; };
+  std::unique_lock<std::mutex> lock(mutex_, std::defer_lock);
+  if (!spin_until(parts_done)) {
+    lock.lock();
+    done_.wait(lock, parts_done);
+  } else {
+    lock.lock();
+  }
   task_ = nullptr;
   if (own_failure) std::rethrow_exception(own_failure);
   if (failure_) std::rethrow_exception(failure_);
@@ -70,24 +96,29 @@ void WorkerPool::run(int count, const Task& task) {
 
 void WorkerPool::helper_loop(int worker) {
   size_t seen = 0;
+  const auto posted = [&] {
+    return stopping_.load(std::memory_order_acquire) ||
+           generation_.load(std::memory_order_acquire) != seen;
+  };
   for (;;) {
-    std::unique_lock<std::mutex> lock(mutex_);
-    wake_.wait(lock, [&] { return stopping_ || generation_ != seen; });
-    if (stopping_) return;
-    seen = generation_;
-    const Task* task = task_;
+    if (!spin_until(posted)) {
+      std::unique_lock<std::mutex> lock(mutex_);
+      wake_.wait(lock, posted);
+    }
+    if (stopping_.load(std::memory_order_acquire)) return;
+    seen = generation_.load(std::memory_order_acquire);
     int begin = 0, end = 0;
     part_bounds(count_, pending_parts_, worker, begin, end);
-    lock.unlock();
-    std::exception_ptr failure;
     try {
-      if (begin < end) (*task)(begin, end, worker);
+      if (begin < end) (*task_)(begin, end, worker);
     } catch (...) {
-      failure = std::current_exception();
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (!failure_) failure_ = std::current_exception();
     }
-    lock.lock();
-    if (failure && !failure_) failure_ = failure;
-    if (--pending_ == 0) done_.notify_one();
+    if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+      std::lock_guard<std::mutex> lock(mutex_);  // the caller may be between check and sleep
+      done_.notify_one();
+    }
   }
 }
 

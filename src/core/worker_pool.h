@@ -1,7 +1,11 @@
 // A fixed set of worker threads that split a range of images between them, started once and
 // reused for every layer (the engine and the NPU's MacArray and Accumulator call it per layer).
+// A thread that waits (a helper for the next run, the caller for the parts of this one) spins
+// for a short while before it sleeps: the NPU's modules call run() twice per layer, and a futex
+// sleep and wake-up at each call would cost tens of microseconds.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstddef>
 #include <exception>
@@ -36,13 +40,14 @@ class WorkerPool {
   std::vector<std::thread> helpers_;
   std::mutex mutex_;
   std::condition_variable wake_, done_;
+  // Written by run() before it publishes the next generation; read by the helpers after.
   const Task* task_ = nullptr;
   int count_ = 0;
   int pending_parts_ = 1;  // threads() as of the current run
-  size_t generation_ = 0;
-  int pending_ = 0;
-  bool stopping_ = false;
-  std::exception_ptr failure_;
+  std::atomic<size_t> generation_{0};
+  std::atomic<int> pending_{0};  // helpers still running their part
+  std::atomic<bool> stopping_{false};
+  std::exception_ptr failure_;  // guarded by mutex_
 };
 
 }  // namespace bsnpu
