@@ -19,6 +19,7 @@ Accumulator::Accumulator(sc_core::sc_module_name name, const arch::AccumulatorCo
       workers_(workers),
       timebase_(timebase),
       sums_(model.ops().size()),
+      staging_(model.ops().size()),
       planes_(model.ops().size(), 0) {
   array_port.register_b_transport(this, &Accumulator::b_transport);
   control_port.register_b_transport(this, &Accumulator::b_transport);
@@ -75,19 +76,42 @@ uint64_t Accumulator::accumulate(const NpuPayload& payload, uint64_t start) {
   return payload.finalize ? std::max(done, post_process_timing(payload, start, layer)) : done;
 }
 
+void Accumulator::partial_sum_target(NpuPayload& payload) {
+  const size_t layer = static_cast<size_t>(payload.layer);
+  const Op& op = model_.op(payload.layer);
+  if (payload.images < 1) throw Error(op.name + ": a batch of no images");
+  const auto fits = [&](const WordMap& map) {
+    return map.images >= payload.images && map.height == op.out_hw && map.width == op.out_hw &&
+           map.channels == op.out_channels;
+  };
+  if (payload.from_plane == 0) {
+    if (!fits(sums_[layer])) {
+      sums_[layer] = WordMap(payload.images, op.out_hw, op.out_hw, op.out_channels);
+    }
+    planes_[layer] = 0;  // r is about to be overwritten with S
+    payload.sums = &sums_[layer];
+  } else {
+    if (!fits(staging_[layer])) {
+      staging_[layer] = WordMap(payload.images, op.out_hw, op.out_hw, op.out_channels);
+    }
+    payload.sums = &staging_[layer];
+  }
+}
+
+void Accumulator::check_planes(const NpuPayload& payload, int planes) const {
+  const int held = planes_[static_cast<size_t>(payload.layer)];
+  if (held != planes) {
+    throw Error(model_.op(payload.layer).name + ": the accumulator holds " +
+                std::to_string(held) + " planes, not " + std::to_string(planes));
+  }
+}
+
 void Accumulator::accumulate_planes(const NpuPayload& payload) {
   const size_t layer = static_cast<size_t>(payload.layer);
-  WordMap& r = sums_[layer];
-  if (payload.from_plane == 0) {
-    std::swap(r, *payload.sums);  // r <- S: take the MacArray's buffer, lend it ours
-  } else {
-    if (planes_[layer] != payload.from_plane) {
-      throw Error(model_.op(payload.layer).name + ": the accumulator holds " +
-                  std::to_string(planes_[layer]) + " planes, not " +
-                  std::to_string(payload.from_plane));
-    }
+  check_planes(payload, payload.from_plane);
+  if (payload.from_plane > 0) {
     workers_.run(payload.images, [&](int begin, int end, int) {
-      shift_accumulate(r, *payload.sums, payload.to_plane - payload.from_plane,
+      shift_accumulate(sums_[layer], staging_[layer], payload.to_plane - payload.from_plane,
                        model_.accumulator_bits(), begin, end);
     });
   }
@@ -106,10 +130,7 @@ void Accumulator::post_process(const NpuPayload& payload) {
   const int layer = payload.layer;
   const size_t index = static_cast<size_t>(layer);
   const Op& op = model_.op(layer);
-  if (planes_[index] != payload.k) {
-    throw Error(op.name + ": post-processing at k=" + std::to_string(payload.k) + " with " +
-                std::to_string(planes_[index]) + " planes accumulated");
-  }
+  check_planes(payload, payload.k);
   auto stage = stages_.find({layer, payload.k});
   if (stage == stages_.end()) {
     stage = stages_
@@ -155,6 +176,8 @@ void Accumulator::b_transport(::tlm::tlm_generic_payload& transaction, sc_core::
   NpuPayload* payload = payload_of(transaction);
   if (!payload) return;
   switch (payload->command) {
+    case Command::PartialSumTarget:
+      return partial_sum_target(*payload);
     case Command::AccumulatePlanes:
       return accumulate_planes(*payload);
     case Command::PostProcess:

@@ -5,10 +5,11 @@
 //  - Timing: Accumulate takes a pass's column sums; on a tile's last pass its outputs are
 //    post-processed, postproc_lanes per cycle, overlapping the array's next pass; Drain answers
 //    when every post-processing issued so far is done.
-//  - Functional: AccumulatePlanes takes the MacArray's partial sums of planes (from, to] of a
-//    batch and continues r <- 2^(to - from) r + S (r <- S from plane 0), so a layer's
-//    accumulation can resume with more planes; PostProcess runs the output stage of a layer at k
-//    and every op fused into it.
+//  - Functional: PartialSumTarget names the map the MacArray writes the partial sums S of planes
+//    (from, to] of a batch into: r itself from plane 0 (r <- S), a staging map otherwise;
+//    AccumulatePlanes then continues r <- 2^(to - from) r + S, so a layer's accumulation can
+//    resume with more planes; PostProcess runs the output stage of a layer at k and every op
+//    fused into it.
 #pragma once
 
 #include <tlm_utils/simple_initiator_socket.h>
@@ -47,7 +48,10 @@ class Accumulator : public sc_core::sc_module {
   uint64_t accumulate(const NpuPayload& payload, uint64_t start);
   uint64_t post_process_timing(const NpuPayload& payload, uint64_t start,
                                arch::ModuleLayerStats& layer);
+  void partial_sum_target(NpuPayload& payload);
   void accumulate_planes(const NpuPayload& payload);
+  // Throws unless r of the payload's layer holds `planes` planes.
+  void check_planes(const NpuPayload& payload, int planes) const;
   void post_process(const NpuPayload& payload);
   NpuPayload map_of(int op);
 
@@ -58,6 +62,7 @@ class Accumulator : public sc_core::sc_module {
   const Timebase& timebase_;
   uint64_t postproc_free_ = 0;
   std::vector<WordMap> sums_;                          // by layer: r of the batch
+  std::vector<WordMap> staging_;                       // by layer: S of planes after the first
   std::vector<int> planes_;                            // by layer: planes accumulated into r
   std::map<std::pair<int, int>, OutputStage> stages_;  // by (layer, k)
 };

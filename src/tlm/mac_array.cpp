@@ -15,8 +15,7 @@ MacArray::MacArray(sc_core::sc_module_name name, const arch::MacArrayConfig& con
       model_(model),
       workers_(workers),
       timebase_(timebase),
-      scratch_(static_cast<size_t>(workers.threads())),
-      sums_(model.ops().size()) {
+      scratch_(static_cast<size_t>(workers.threads())) {
   target.register_b_transport(this, &MacArray::b_transport);
 }
 
@@ -34,17 +33,17 @@ void MacArray::compute_planes(const NpuPayload& request) {
   if (!planes.weights || !input.bytes) {
     throw Error(op.name + ": the MacArray got no weights or no unsigned input map");
   }
-  WordMap& sums = sums_[static_cast<size_t>(request.layer)];
-  if (sums.images < request.images) {
-    sums = WordMap(request.images, op.out_hw, op.out_hw, op.out_channels);
-  }
+  // The column sums go straight into the Accumulator's storage, as in the hardware.
+  NpuPayload destination = request;
+  destination.command = Command::PartialSumTarget;
+  transport(accumulator_port, destination, timebase_);
+  if (!destination.sums) throw Error(op.name + ": the Accumulator gave no partial-sum map");
   workers_.run(request.images, [&](int begin, int end, int worker) {
-    conv_partial_sums(*planes.weights, *input.bytes, begin, end, sums,
+    conv_partial_sums(*planes.weights, *input.bytes, begin, end, *destination.sums,
                       scratch_[static_cast<size_t>(worker)]);
   });
   NpuPayload accumulate = request;
   accumulate.command = Command::AccumulatePlanes;
-  accumulate.sums = &sums;
   transport(accumulator_port, accumulate, timebase_);
 }
 

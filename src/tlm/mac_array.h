@@ -6,7 +6,8 @@
 //  - Functional: ComputePlanes takes a layer's planes (from, to] from the WeightMemory and its
 //    input feature map from the ActivationBuffer, computes the exact partial sums
 //    S = sum_j level_j x_j of every output of the batch (the core's fast kernel, proven equal to
-//    the plane-serial one, split between the worker threads), and hands them to the Accumulator.
+//    the plane-serial one, split between the worker threads) into the map the Accumulator names,
+//    and tells the Accumulator to accumulate them.
 #pragma once
 
 #include <tlm_utils/simple_initiator_socket.h>
@@ -46,7 +47,6 @@ class MacArray : public sc_core::sc_module {
   WorkerPool& workers_;
   const Timebase& timebase_;
   std::vector<ConvScratch> scratch_;  // one per worker
-  std::vector<WordMap> sums_;         // by layer: the batch's partial sums
 };
 
 }  // namespace bsnpu::tlm

@@ -38,7 +38,9 @@ enum class Command {
   MapAccess,         // ActivationBuffer: the feature map of op `layer`'s output (bytes or words)
   ServePlanes,       // WeightMemory: planes (first_plane, last_plane] of `layer` (fills from Dram)
   ComputePlanes,     // MacArray: partial sums of those planes over the batch, to the Accumulator
-  AccumulatePlanes,  // Accumulator: r <- 2^n r + S (r <- S from the first plane)
+  PartialSumTarget,  // Accumulator: where the MacArray writes those partial sums (out: sums): r
+                     // itself from the first plane, a staging map otherwise
+  AccumulatePlanes,  // Accumulator: r <- 2^n r + S (r <- S from the first plane: already there)
   PostProcess,       // Accumulator: output stage of `layer` at k, fused add and pool, results
                      // written to the ActivationBuffer
 };
@@ -68,7 +70,7 @@ struct NpuPayload : ::tlm::tlm_extension<NpuPayload> {
   const ConvWeights* weights = nullptr;   // ServePlanes: out
   ByteMap* bytes = nullptr;               // MapAccess: out (unsigned outputs)
   WordMap* words = nullptr;               // MapAccess: out (signed outputs)
-  WordMap* sums = nullptr;                // AccumulatePlanes: the MacArray's partial sums
+  WordMap* sums = nullptr;                // PartialSumTarget: out
 
   ::tlm::tlm_extension_base* clone() const override { return new NpuPayload(*this); }
   void copy_from(const ::tlm::tlm_extension_base& other) override {
@@ -92,13 +94,17 @@ inline NpuPayload* payload_of(::tlm::tlm_generic_payload& transaction) {
 template <typename Socket>
 uint64_t transport(Socket& socket, NpuPayload& payload, const Timebase& timebase,
                    uint64_t ready_cycle = 0) {
-  ::tlm::tlm_generic_payload transaction;
+  // The generic payload deletes the extensions it still holds when it is destroyed: take ours
+  // back on every way out, an exception from the target included.
+  struct Transaction : ::tlm::tlm_generic_payload {
+    NpuPayload* extension;
+    explicit Transaction(NpuPayload* own) : extension(own) { set_extension(own); }
+    ~Transaction() override { clear_extension(extension); }
+  } transaction(&payload);
   transaction.set_command(::tlm::TLM_IGNORE_COMMAND);
   transaction.set_response_status(::tlm::TLM_INCOMPLETE_RESPONSE);
-  transaction.set_extension(&payload);
   sc_core::sc_time delay = timebase.delay_until(ready_cycle);
   socket->b_transport(transaction, delay);
-  transaction.clear_extension(&payload);
   if (transaction.is_response_error()) {
     throw Error(std::string(socket.name()) + ": " + transaction.get_response_string());
   }

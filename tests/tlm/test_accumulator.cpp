@@ -1,5 +1,7 @@
 // Accumulator: shift-accumulate and partial-sum counts, post-processing throughput and its
 // activation-buffer traffic.
+#include <numeric>
+
 #include "bench.h"
 #include "tlm/accumulator.h"
 
@@ -91,6 +93,51 @@ TEST(Accumulator, DrainWaitsForThePostProcessingIssued) {
   b.array.send(sums(40, 4, true, true, true));  // 160 outputs on 4 lanes: done at 40
   EXPECT_EQ(b.controller.send(request(Command::Drain, 0, 5)).done_cycle, 40u);
   EXPECT_EQ(b.controller.send(request(Command::Drain, 0, 60)).done_cycle, 60u);
+}
+
+// Functional: the first planes' sums are written into r itself; later planes land in a staging
+// map and continue r <- 2^n r + S.
+TEST(Accumulator, ContinuesTheAccumulationWithMorePlanes) {
+  AccumulatorBench& b = bench();
+  NpuPayload step;
+  step.layer = 1;  // the tiny model's conv
+  step.images = 2;
+  step.from_plane = 0;
+  step.to_plane = 3;
+  step.command = Command::PartialSumTarget;
+  const NpuPayload first = b.array.call(step);
+  ASSERT_NE(first.sums, nullptr);
+  ASSERT_GE(first.sums->images, 2);
+  std::iota(first.sums->data.begin(), first.sums->data.end(), -5);
+  const std::vector<int32_t> r = first.sums->data;
+  step.command = Command::AccumulatePlanes;
+  b.array.call(step);
+
+  step.from_plane = 3;
+  step.to_plane = 5;
+  step.command = Command::PartialSumTarget;
+  const NpuPayload second = b.array.call(step);
+  ASSERT_NE(second.sums, nullptr);
+  ASSERT_NE(second.sums, first.sums);
+  std::fill(second.sums->data.begin(), second.sums->data.end(), 7);
+  step.command = Command::AccumulatePlanes;
+  b.array.call(step);
+  for (size_t i = 0; i < r.size(); ++i) ASSERT_EQ(first.sums->data[i], 4 * r[i] + 7) << i;
+}
+
+TEST(Accumulator, RefusesToContinueFromPlanesItDoesNotHold) {
+  AccumulatorBench& b = bench();
+  NpuPayload step;
+  step.layer = 1;
+  step.images = 1;
+  step.from_plane = 0;
+  step.to_plane = 2;
+  step.command = Command::PartialSumTarget;
+  b.array.call(step);  // r is being overwritten: it holds no planes until AccumulatePlanes
+  step.from_plane = 2;
+  step.to_plane = 3;
+  step.command = Command::AccumulatePlanes;
+  EXPECT_THROW(b.array.call(step), Error);
 }
 
 TEST(Accumulator, UnknownCommandIsRejected) {
