@@ -151,6 +151,58 @@ ConvPlan plan_conv(const ConvWeights& conv, int begin, int end) {
   return plan;
 }
 
+// The sums of every output's whole input window (padding adds its value, zero or not), in plan
+// row order, into scratch.window_sums: per image, the channel sum of each pixel of the bordered
+// buffer, then the kernel's columns summed along each buffer row, then its rows down each column.
+void window_sums(const ConvWeights& conv, const ConvPlan& plan, const ByteMap& input,
+                 ConvScratch& scratch) {
+  const int rows = plan.rows();
+  const int begin = plan.row_image.front(), images = plan.row_image.back() - begin + 1;
+  const int buffer_width = input.width + 2 * input.border;
+  const int buffer_height = input.height + 2 * input.border;
+  const int buffer_pixels = buffer_height * buffer_width;
+  const size_t window_count = static_cast<size_t>(rows) * static_cast<size_t>(conv.out_hw);
+  const size_t row_sums_count = static_cast<size_t>(buffer_height) * static_cast<size_t>(conv.out_hw);
+  scratch.window_sums.resize(window_count + static_cast<size_t>(images) * row_sums_count +
+                             static_cast<size_t>(buffer_pixels));
+  int32_t* row_sums = scratch.window_sums.data() + window_count;  // [images][buffer rows][out_hw]
+  int32_t* pixel_sums = row_sums + static_cast<size_t>(images) * row_sums_count;
+  const int origin = input.border - conv.pad;
+  for (int image = 0; image < images; ++image) {
+    const uint8_t* pixels = input.data.data() + (begin + image) * input.image_bytes();
+    if (fast_conv_uses_avx512()) {
+      detail::pixel_sums_avx512(pixels, buffer_pixels, input.channels, pixel_sums);
+    } else {
+      for (int pixel = 0; pixel < buffer_pixels; ++pixel) {
+        const uint8_t* source = pixels + static_cast<int64_t>(pixel) * input.channels;
+        int32_t sum = 0;
+        for (int c = 0; c < input.channels; ++c) sum += source[c];
+        pixel_sums[pixel] = sum;
+      }
+    }
+    int32_t* image_row_sums = row_sums + static_cast<size_t>(image) * row_sums_count;
+    for (int y = 0; y < buffer_height; ++y) {
+      const int32_t* line = pixel_sums + y * buffer_width + origin;
+      int32_t* out = image_row_sums + y * conv.out_hw;
+      std::fill(out, out + conv.out_hw, 0);
+      for (int kx = 0; kx < conv.kernel; ++kx) {
+        for (int x = 0; x < conv.out_hw; ++x) out[x] += line[x * conv.stride + kx];
+      }
+    }
+  }
+  for (size_t row = 0; row < static_cast<size_t>(rows); ++row) {
+    const int32_t* image_row_sums =
+        row_sums + static_cast<size_t>(plan.row_image[row] - begin) * row_sums_count;
+    const int top = origin + plan.row_y[row] * conv.stride;
+    int32_t* out = scratch.window_sums.data() + row * static_cast<size_t>(conv.out_hw);
+    std::fill(out, out + conv.out_hw, 0);
+    for (int ky = 0; ky < conv.kernel; ++ky) {
+      const int32_t* line = image_row_sums + (top + ky) * conv.out_hw;
+      for (int x = 0; x < conv.out_hw; ++x) out[x] += line[x];
+    }
+  }
+}
+
 // The plan's rows through the layer into the rows the caller's pointers name (in plan order).
 void run_conv(const ConvWeights& conv, const ConvPlan& plan, const detail::RequantArgs* requant,
               const detail::ResidualArgs* residual, const ByteMap& input, ConvScratch& scratch,
@@ -192,42 +244,7 @@ void run_conv(const ConvWeights& conv, const ConvPlan& plan, const detail::Requa
     args.out_rows_i32 = scratch.out_rows_i32.data();
   }
   if (conv.dot_shift) {
-    // Window sums (whole windows: padding adds its value, zero or not) from per-pixel channel
-    // sums of each image's whole bordered buffer.
-    const int begin = plan.row_image.front(), images = plan.row_image.back() - begin + 1;
-    const int buffer_width = input.width + 2 * input.border;
-    const int buffer_pixels = (input.height + 2 * input.border) * buffer_width;
-    const size_t window_count = static_cast<size_t>(rows) * static_cast<size_t>(conv.out_hw);
-    scratch.window_sums.resize(window_count + static_cast<size_t>(images * buffer_pixels));
-    int32_t* pixel_sums = scratch.window_sums.data() + window_count;
-    for (int image = 0; image < images; ++image) {
-      const uint8_t* pixels = input.data.data() + (begin + image) * input.image_bytes();
-      int32_t* sums = pixel_sums + image * buffer_pixels;
-      if (fast_conv_uses_avx512()) {
-        detail::pixel_sums_avx512(pixels, buffer_pixels, input.channels, sums);
-      } else {
-        for (int pixel = 0; pixel < buffer_pixels; ++pixel) {
-          const uint8_t* source = pixels + static_cast<int64_t>(pixel) * input.channels;
-          int32_t sum = 0;
-          for (int c = 0; c < input.channels; ++c) sum += source[c];
-          sums[pixel] = sum;
-        }
-      }
-    }
-    const int origin = input.border - conv.pad;
-    for (size_t row = 0; row < static_cast<size_t>(rows); ++row) {
-      const int32_t* sums = pixel_sums + (plan.row_image[row] - begin) * buffer_pixels;
-      const int top = origin + plan.row_y[row] * conv.stride;
-      for (int x = 0; x < conv.out_hw; ++x) {
-        const int left = origin + x * conv.stride;
-        int32_t sum = 0;
-        for (int ky = 0; ky < conv.kernel; ++ky) {
-          for (int kx = 0; kx < conv.kernel; ++kx)
-            sum += sums[(top + ky) * buffer_width + left + kx];
-        }
-        scratch.window_sums[row * static_cast<size_t>(conv.out_hw) + static_cast<size_t>(x)] = sum;
-      }
-    }
+    window_sums(conv, plan, input, scratch);
     args.window_sums = scratch.window_sums.data();
   }
   if (fast_conv_uses_avx512()) {

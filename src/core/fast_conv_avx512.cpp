@@ -274,8 +274,8 @@ void requant_rows_avx512(const RequantRowArgs& args) {
 
 void pixel_sums_avx512(const uint8_t* pixels, int count, int channels, int32_t* sums) {
   const __m512i zero = _mm512_setzero_si512();
-  for (int pixel = 0; pixel < count; ++pixel) {
-    const uint8_t* source = pixels + static_cast<int64_t>(pixel) * channels;
+  // vpsadbw sums each 8 bytes of a vector into a qword: 8 qwords per pixel after its channels.
+  const auto qword_sums = [&](const uint8_t* source) {
     __m512i total = zero;
     for (int c = 0; c < channels; c += 64) {
       const int lanes = channels - c < 64 ? channels - c : 64;
@@ -283,7 +283,31 @@ void pixel_sums_avx512(const uint8_t* pixels, int count, int channels, int32_t* 
       total =
           _mm512_add_epi64(total, _mm512_sad_epu8(_mm512_maskz_loadu_epi8(mask, source + c), zero));
     }
-    sums[pixel] = static_cast<int32_t>(_mm512_reduce_add_epi64(total));
+    return total;
+  };
+  // The 8 qwords of each of 8 such vectors summed, in pairs: adjacent qwords (within 128-bit
+  // lanes), then lanes 0 + 1 and 2 + 3, then again; qword i of the result is vector i's sum.
+  const auto add_pairs_qwords = [](__m512i a, __m512i b) {
+    return _mm512_add_epi64(_mm512_unpacklo_epi64(a, b), _mm512_unpackhi_epi64(a, b));
+  };
+  const auto add_pairs_lanes = [](__m512i a, __m512i b) {
+    return _mm512_add_epi64(_mm512_shuffle_i64x2(a, b, _MM_SHUFFLE(2, 0, 2, 0)),
+                            _mm512_shuffle_i64x2(a, b, _MM_SHUFFLE(3, 1, 3, 1)));
+  };
+  int pixel = 0;
+  for (; pixel + 8 <= count; pixel += 8) {
+    __m512i v[8];
+    for (int i = 0; i < 8; ++i) v[i] = qword_sums(pixels + static_cast<int64_t>(pixel + i) * channels);
+    const __m512i p01 = add_pairs_qwords(v[0], v[1]), p23 = add_pairs_qwords(v[2], v[3]);
+    const __m512i p45 = add_pairs_qwords(v[4], v[5]), p67 = add_pairs_qwords(v[6], v[7]);
+    const __m512i q0 = add_pairs_lanes(p01, p23), q1 = add_pairs_lanes(p45, p67);
+    const __m512i total = add_pairs_lanes(q0, q1);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(sums + pixel),
+                        _mm512_cvtepi64_epi32(total));
+  }
+  for (; pixel < count; ++pixel) {
+    sums[pixel] = static_cast<int32_t>(
+        _mm512_reduce_add_epi64(qword_sums(pixels + static_cast<int64_t>(pixel) * channels)));
   }
 }
 
