@@ -6,10 +6,14 @@ const char* action_name(Action action) {
   switch (action) {
     case Action::PeAddSub:
       return "pe_addsub";
+    case Action::PeMultiply:
+      return "pe_multiplies";
     case Action::AdderTreeAdd:
       return "adder_tree_adds";
     case Action::PeWeightRegisterBits:
       return "pe_weight_register_bits";
+    case Action::ArrayPipelineRegisterBits:
+      return "array_pipeline_register_bits";
     case Action::ShiftAccumulate:
       return "shift_accumulates";
     case Action::PartialSumAdd:
@@ -63,8 +67,10 @@ const char* module_name(Module module) {
 Module module_of(Action action) {
   switch (action) {
     case Action::PeAddSub:
+    case Action::PeMultiply:
     case Action::AdderTreeAdd:
     case Action::PeWeightRegisterBits:
+    case Action::ArrayPipelineRegisterBits:
       return Module::MacArray;
     case Action::ShiftAccumulate:
     case Action::PartialSumAdd:

@@ -11,8 +11,10 @@ namespace bsnpu::arch {
 
 enum class Action : int {
   PeAddSub,              // MacArray: one +-x of an activation by a weight bit
-  AdderTreeAdd,          // MacArray: column adder-tree additions
-  PeWeightRegisterBits,  // MacArray: weight-plane bits written into PE registers
+  PeMultiply,            // MacArray (bit-parallel): an act_bits x 8-bit multiply
+  AdderTreeAdd,          // MacArray: a column's additions (tree, or systolic chain)
+  PeWeightRegisterBits,  // MacArray: weight bits written into PE registers
+  ArrayPipelineRegisterBits,  // MacArray (systolic): activation and partial-sum register bits
   ShiftAccumulate,       // Accumulator: r <- 2r + S
   PartialSumAdd,         // Accumulator: partial sum += r, once per row tile
   PartialSumBits,        // Accumulator: partial-sum register bits read + written

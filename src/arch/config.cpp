@@ -101,6 +101,10 @@ double interpolate(const std::vector<EnergyPoint>& points, double x, bool log_x,
 
 }  // namespace
 
+const char* organisation_name(ArrayOrganisation organisation) {
+  return organisation == ArrayOrganisation::Systolic ? "systolic" : "adder_tree";
+}
+
 uint64_t Bandwidth::cycles(uint64_t bits) const {
   if (unlimited || bits == 0) return 0;
   return static_cast<uint64_t>(std::ceil(static_cast<double>(bits) / bits_per_cycle - 1e-9));
@@ -120,6 +124,21 @@ void read_config(FieldReader& top, NpuConfig& config) {
   config.mac_array.cols = mac.positive_int("cols", config.mac_array.cols);
   config.mac_array.pipeline_cycles =
       mac.positive_int("pipeline_cycles", config.mac_array.pipeline_cycles, 0);
+  const std::string organisation =
+      mac.string("organisation", organisation_name(config.mac_array.organisation));
+  if (organisation == organisation_name(ArrayOrganisation::AdderTree)) {
+    config.mac_array.organisation = ArrayOrganisation::AdderTree;
+  } else if (organisation == organisation_name(ArrayOrganisation::Systolic)) {
+    config.mac_array.organisation = ArrayOrganisation::Systolic;
+  } else {
+    mac.fail("organisation", "must be \"adder_tree\" or \"systolic\"");
+  }
+  config.mac_array.weight_bits = mac.positive_int("weight_bits", config.mac_array.weight_bits);
+  if (config.mac_array.weight_bits != 1 && config.mac_array.weight_bits != 8) {
+    mac.fail("weight_bits", "must be 1 (bit-serial) or 8 (bit-parallel)");
+  }
+  config.mac_array.double_buffered =
+      mac.get<bool>("double_buffered", config.mac_array.double_buffered);
   mac.finish();
 
   FieldReader acc = top.object("accumulator");
@@ -140,11 +159,13 @@ void read_config(FieldReader& top, NpuConfig& config) {
   weight_defaults.port_bits = 64;
   weight_defaults.latency_cycles = 2;
   config.weight_memory = parse_memory(top.object("weight_memory"), weight_defaults);
-  const uint64_t tile_bits =
-      static_cast<uint64_t>(config.mac_array.rows) * static_cast<uint64_t>(config.mac_array.cols);
+  const uint64_t tile_bits = static_cast<uint64_t>(config.mac_array.rows) *
+                            static_cast<uint64_t>(config.mac_array.cols) *
+                            static_cast<uint64_t>(config.mac_array.weight_bits);
   if (config.weight_memory.capacity_bits < 2 * tile_bits) {
     top.fail("weight_memory.capacity_kib",
-             "must hold two plane tiles (2 x rows x cols bits) for double buffering");
+             "must hold two weight tiles (2 x rows x cols x weight_bits bits) for double "
+             "buffering");
   }
 
   MemoryConfig activation_defaults = weight_defaults;

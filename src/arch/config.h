@@ -19,11 +19,53 @@ struct Bandwidth {
   uint64_t cycles(uint64_t bits) const;
 };
 
+// How the PEs of a column reduce their products (docs/architecture.md, "Array organisations").
+enum class ArrayOrganisation {
+  AdderTree,  // a broadcast activation per row, an adder tree per column: a pass takes one cycle
+              // per output pixel; the tree's pipeline drains once per layer
+  Systolic,   // weight-stationary systolic: activations flow right, partial sums down; weights
+              // shift in row by row (rows cycles); rows + cols - 2 cycles of skew and drain after
+              // the last pixel, paid by every pass when the weights are not double-buffered (the
+              // array must empty before they change), once per layer when they are (the next
+              // tile takes effect behind the wavefront)
+};
+
 struct MacArrayConfig {
   int rows = 64;            // PEs along the reduction (Cin x kh x kw)
   int cols = 64;            // PEs along output channels
   int pipeline_cycles = 8;  // adder-tree and register stages, drained once per layer
+  ArrayOrganisation organisation = ArrayOrganisation::AdderTree;
+  // Weight bits each PE holds: 1 (bit-serial, one plane per pass, k passes per tile) or 8 (the
+  // bit-parallel baseline: a multiplier per PE, one pass per tile whatever k).
+  int weight_bits = 1;
+  // Shadow weight registers: the next pass's weights load while the current pass runs. Without
+  // them a pass's weights load after the previous pass has finished.
+  bool double_buffered = true;
+
+  bool bit_parallel() const { return weight_bits == 8; }
+  // Passes over each (pixel, column, row) tile at k planes.
+  int passes_per_tile(int k) const { return bit_parallel() ? 1 : k; }
+  // Cycles to move a pass's weights into the PEs beyond the SRAM read: a systolic array shifts
+  // them down through all its rows.
+  uint64_t weight_load_cycles() const {
+    return organisation == ArrayOrganisation::Systolic ? static_cast<uint64_t>(rows) : 0;
+  }
+  // Cycles a pass holds the array beyond one per pixel: the systolic skew and drain, when the
+  // weights are not double-buffered.
+  uint64_t pass_fill_cycles() const {
+    return organisation == ArrayOrganisation::Systolic && !double_buffered ? skew_cycles() : 0;
+  }
+  // Cycles after a layer's last pass before its last output leaves the array: the pipeline
+  // stages, and the systolic skew and drain when the passes ran back to back.
+  uint64_t layer_drain_cycles() const {
+    return static_cast<uint64_t>(pipeline_cycles) +
+           (organisation == ArrayOrganisation::Systolic && double_buffered ? skew_cycles() : 0);
+  }
+  uint64_t skew_cycles() const {
+    return static_cast<uint64_t>(rows) + static_cast<uint64_t>(cols) - 2;
+  }
 };
+const char* organisation_name(ArrayOrganisation organisation);
 
 struct AccumulatorConfig {
   int bits = 32;            // signed accumulator width

@@ -1,5 +1,6 @@
 #include "arch/energy.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace bsnpu::arch {
@@ -13,8 +14,10 @@ double LayerEnergy::total() const {
 EnergyModel::EnergyModel(const EnergyTable& table, const NpuConfig& config, int act_bits)
     : table_(table), cycle_seconds_(config.cycle_seconds()) {
   const int acc_bits = config.accumulator.bits;
+  // A +-x of an act_bits activation is act_bits + 1 bits wide; a product act_bits + 8.
+  const int product_bits = act_bits + (config.mac_array.bit_parallel() ? 8 : 1);
   const int tree_bits =
-      act_bits + 1 + static_cast<int>(std::ceil(std::log2(config.mac_array.rows)));
+      product_bits + static_cast<int>(std::ceil(std::log2(config.mac_array.rows)));
   const double reg = table.register_pj_per_bit;
   const double weight_sram =
       table.sram_read_pj_per_bit(static_cast<double>(config.weight_memory.bank_bytes()));
@@ -22,8 +25,10 @@ EnergyModel::EnergyModel(const EnergyTable& table, const NpuConfig& config, int 
       table.sram_read_pj_per_bit(static_cast<double>(config.activation_buffer.bank_bytes()));
   auto set = [&](Action action, double value) { pj_[static_cast<int>(action)] = value; };
   set(Action::PeAddSub, table.add_pj(act_bits + 1));
+  set(Action::PeMultiply, table.mult_pj(std::max(act_bits, 8)));  // the table's n x n multiplier
   set(Action::AdderTreeAdd, table.add_pj(tree_bits));
   set(Action::PeWeightRegisterBits, reg);
+  set(Action::ArrayPipelineRegisterBits, reg);
   set(Action::ShiftAccumulate, table.add_pj(acc_bits));
   set(Action::PartialSumAdd, table.add_pj(acc_bits));
   set(Action::PartialSumBits, reg);

@@ -58,7 +58,8 @@ RunSummary summarize(const ReportContext& context, const BitsResult& result) {
   summary.accuracy = ratio(static_cast<double>(result.correct), static_cast<double>(result.images));
   summary.cycles = timing.cycles;
   summary.ideal_cycles =
-      context.workload->ideal_cycles(timing.k, config.mac_array.rows, config.mac_array.cols);
+      context.workload->ideal_cycles(config.mac_array.passes_per_tile(timing.k),
+                                     config.mac_array.rows, config.mac_array.cols);
   summary.latency_s = static_cast<double>(timing.cycles) * config.cycle_seconds();
   summary.weights_resident = timing.weights_resident;
   for (size_t index = 0; index < timing.layers.size(); ++index) {
@@ -75,7 +76,8 @@ RunSummary summarize(const ReportContext& context, const BitsResult& result) {
     summary.energy.leakage += layer.energy.leakage;
     summary.compute_cycles += row.compute_cycles;
     summary.stall_cycles += row.stall_cycles;
-    layer.utilization = ratio(static_cast<double>(action_total(timing, Action::PeAddSub, index)),
+    layer.utilization = ratio(static_cast<double>(action_total(timing, Action::PeAddSub, index) +
+                                                  action_total(timing, Action::PeMultiply, index)),
                               pes * static_cast<double>(row.cycles));
     layer.weight_bits_read = action_total(timing, Action::WeightSramReadBits, index);
     layer.dram_bits = action_total(timing, Action::DramReadBits, index) +
@@ -83,8 +85,8 @@ RunSummary summarize(const ReportContext& context, const BitsResult& result) {
     summary.layers.push_back(layer);
   }
   const auto total = [&](Action action) { return summary.actions[static_cast<size_t>(action)]; };
-  summary.utilization =
-      ratio(static_cast<double>(total(Action::PeAddSub)), pes * static_cast<double>(timing.cycles));
+  summary.utilization = ratio(static_cast<double>(total(Action::PeAddSub) + total(Action::PeMultiply)),
+                              pes * static_cast<double>(timing.cycles));
   summary.energy_j = summary.energy.total();
   summary.accuracy_per_mcycle = ratio(summary.accuracy, static_cast<double>(timing.cycles) / 1e6);
   summary.weight_bits_read = total(Action::WeightSramReadBits);

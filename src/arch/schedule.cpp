@@ -58,7 +58,8 @@ uint64_t count_passes(const Workload& workload, const NpuConfig& config, int k) 
     if (!layer.weighted()) continue;
     passes += ceil_div(layer.pixels(), depth) *
               ceil_div(static_cast<uint64_t>(layer.out_channels), cols) *
-              ceil_div(layer.reduction(), rows) * static_cast<uint64_t>(k);
+              ceil_div(layer.reduction(), rows) *
+              static_cast<uint64_t>(config.mac_array.passes_per_tile(k));
   }
   return passes;
 }
@@ -86,6 +87,9 @@ Schedule build_schedule(const Workload& workload, const NpuConfig& config, int k
   const uint64_t cols = static_cast<uint64_t>(config.mac_array.cols);
   const uint64_t depth = static_cast<uint64_t>(config.accumulator.depth);
   const uint64_t capacity = config.weight_memory.capacity_bits;
+  // Passes per tile, and the weight bits each weight occupies in the SRAM while they run.
+  const int passes_per_tile = config.mac_array.passes_per_tile(k);
+  const uint64_t weight_bits = static_cast<uint64_t>(config.mac_array.weight_bits);
   schedule.weights_resident = workload.total_weights() * 8 <= capacity;
   if (!workload.layers.empty() && workload.layers[0].kind == OpKind::Input) {
     schedule.input_bits = workload.layers[0].output_tensor_bits();
@@ -103,7 +107,8 @@ Schedule build_schedule(const Workload& workload, const NpuConfig& config, int k
     // A layer whose k planes fit in half the SRAM is fetched once and reused by every pixel
     // tile; the other half prefetches the next layer. Larger layers stream tile by tile.
     const bool pinned =
-        !schedule.weights_resident && layer.weights() * static_cast<uint64_t>(k) * 2 <= capacity;
+        !schedule.weights_resident &&
+        layer.weights() * weight_bits * static_cast<uint64_t>(passes_per_tile) * 2 <= capacity;
 
     // Post-processing fused into this layer's step.
     const Layer* fused_add = nullptr;
@@ -124,30 +129,31 @@ Schedule build_schedule(const Workload& workload, const NpuConfig& config, int k
     const int result_bits = fused_add ? fused_add->output_bits : layer.output_bits;
 
     std::vector<int> pinned_fetch(
-        static_cast<size_t>(row_tiles * col_tiles * static_cast<uint64_t>(k)), -1);
+        static_cast<size_t>(row_tiles * col_tiles * static_cast<uint64_t>(passes_per_tile)), -1);
     for (uint64_t pixel_tile = 0; pixel_tile < pixel_tiles; ++pixel_tile) {
       const uint64_t pixels = std::min(depth, layer.pixels() - pixel_tile * depth);
       for (uint64_t col_tile = 0; col_tile < col_tiles; ++col_tile) {
         const int cols_used = static_cast<int>(std::min(cols, out_channels - col_tile * cols));
         for (uint64_t row_tile = 0; row_tile < row_tiles; ++row_tile) {
           const int rows_used = static_cast<int>(std::min(rows, reduction - row_tile * rows));
-          for (int plane = 1; plane <= k; ++plane) {
+          // A bit-parallel array takes all the planes of a tile in one pass (plane = k).
+          for (int plane = k - passes_per_tile + 1; plane <= k; ++plane) {
             Pass pass;
             pass.layer = layer_index;
             pass.plane = plane;
             pass.rows_used = rows_used;
             pass.cols_used = cols_used;
             pass.pixels = pixels;
-            pass.first_plane = plane == 1;
+            pass.first_plane = plane == k - passes_per_tile + 1;
             pass.last_plane = plane == k;
             pass.first_row_tile = row_tile == 0;
             pass.finalize = pass.last_plane && row_tile + 1 == row_tiles;
             const uint64_t unit_bits =
-                static_cast<uint64_t>(rows_used) * static_cast<uint64_t>(cols_used);
+                static_cast<uint64_t>(rows_used) * static_cast<uint64_t>(cols_used) * weight_bits;
             if (!schedule.weights_resident) {
-              int& slot = pinned_fetch[static_cast<size_t>((col_tile * row_tiles + row_tile) *
-                                                               static_cast<uint64_t>(k) +
-                                                           static_cast<uint64_t>(plane - 1))];
+              int& slot = pinned_fetch[static_cast<size_t>(
+                  (col_tile * row_tiles + row_tile) * static_cast<uint64_t>(passes_per_tile) +
+                  static_cast<uint64_t>(plane - (k - passes_per_tile + 1)))];
               if (!pinned || slot < 0) {
                 schedule.fetches.push_back(WeightFetch{layer_index, unit_bits, pinned});
                 if (pinned) schedule.pinned_bits[index] += unit_bits;
@@ -182,7 +188,8 @@ Schedule build_schedule(const Workload& workload, const NpuConfig& config, int k
     }
     const size_t first =
         schedule.passes.size() -
-        static_cast<size_t>(pixel_tiles * col_tiles * row_tiles * static_cast<uint64_t>(k));
+        static_cast<size_t>(pixel_tiles * col_tiles * row_tiles *
+                            static_cast<uint64_t>(passes_per_tile));
     schedule.passes[first].layer_begin = true;
     schedule.passes.back().layer_end = true;
   }

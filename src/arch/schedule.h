@@ -14,7 +14,7 @@ namespace bsnpu::arch {
 
 struct WeightFetch {
   int layer = 0;
-  uint64_t bits = 0;
+  uint64_t bits = 0;  // a weight tile: rows x cols x weight_bits
   bool pinned = false;  // kept in the SRAM for the whole layer (reused by every pixel tile)
 };
 
@@ -52,7 +52,8 @@ struct Schedule {
 constexpr uint64_t kMaxSchedulePasses = 20'000'000;
 
 // Passes of one inference at k planes, computed without building the schedule: the sum over
-// weighted layers of ceil(P / depth) x ceil(C_out / cols) x ceil(K / rows) x k.
+// weighted layers of ceil(P / depth) x ceil(C_out / cols) x ceil(K / rows) x passes per tile
+// (k for a bit-serial array, 1 for a bit-parallel one).
 uint64_t count_passes(const Workload& workload, const NpuConfig& config, int k);
 
 // Throws bsnpu::Error, one line naming config.file, mac_array.rows, mac_array.cols and

@@ -56,13 +56,13 @@ uint64_t Workload::total_macs() const {
   return total;
 }
 
-uint64_t Workload::ideal_cycles(int k, int rows, int cols) const {
+uint64_t Workload::ideal_cycles(int passes, int rows, int cols) const {
   uint64_t cycles = 0;
   for (const Layer& layer : layers) {
     if (!layer.weighted()) continue;
     const uint64_t row_tiles = (layer.reduction() + rows - 1) / rows;
     const uint64_t col_tiles = (static_cast<uint64_t>(layer.out_channels) + cols - 1) / cols;
-    cycles += layer.pixels() * static_cast<uint64_t>(k) * row_tiles * col_tiles;
+    cycles += layer.pixels() * static_cast<uint64_t>(passes) * row_tiles * col_tiles;
   }
   return cycles;
 }

@@ -48,9 +48,10 @@ struct Workload {
   void finalize();
   uint64_t total_weights() const;
   uint64_t total_macs() const;
-  // Analytic ideal cycles at k planes on rows x cols PEs (pixel tiling does not change it):
-  // sum over weighted layers of P * k * ceil(K/rows) * ceil(Cout/cols).
-  uint64_t ideal_cycles(int k, int rows, int cols) const;
+  // Analytic ideal cycles with `passes` passes per tile (k planes bit-serial, 1 bit-parallel) on
+  // rows x cols PEs (pixel tiling does not change it): sum over weighted layers of
+  // P * passes * ceil(K/rows) * ceil(Cout/cols).
+  uint64_t ideal_cycles(int passes, int rows, int cols) const;
 };
 
 }  // namespace bsnpu::arch

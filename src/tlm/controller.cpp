@@ -94,8 +94,8 @@ void Controller::run_timing(const arch::Schedule& schedule,
   // Weight refills queue on the DRAM channel behind the image.
   if (!schedule.weights_resident) issue_fetches(schedule, 0);
 
-  const uint64_t drain = static_cast<uint64_t>(config_.mac_array.pipeline_cycles +
-                                               config_.accumulator.pipeline_cycles +
+  const uint64_t drain = config_.mac_array.layer_drain_cycles() +
+                         static_cast<uint64_t>(config_.accumulator.pipeline_cycles +
                                                config_.activation_buffer.latency_cycles);
   uint64_t previous_start = 0;  // the array's current pass began (its shadow registers are free)
   uint64_t previous_done = 0;
@@ -118,14 +118,20 @@ void Controller::run_timing(const arch::Schedule& schedule,
       }
       weights_ready = fetch_done_[static_cast<size_t>(pass.fetch)];
     }
-    const uint64_t tile_bits =
-        static_cast<uint64_t>(pass.rows_used) * static_cast<uint64_t>(pass.cols_used);
+    const uint64_t tile_bits = static_cast<uint64_t>(pass.rows_used) *
+                               static_cast<uint64_t>(pass.cols_used) *
+                               static_cast<uint64_t>(config_.mac_array.weight_bits);
     NpuPayload load;
     load.command = Command::WeightRead;
     load.layer = pass.layer;
     load.bits = tile_bits;
+    // Shadow registers take the next tile while the current pass runs; without them the load
+    // waits for the pass to finish. A systolic array then shifts the tile down its rows.
+    const uint64_t load_ready = std::max(
+        weights_ready, config_.mac_array.double_buffered ? previous_start : previous_done);
     const uint64_t loaded =
-        transport(weight_port, load, timebase_, std::max(weights_ready, previous_start));
+        std::max(transport(weight_port, load, timebase_, load_ready),
+                 load_ready + config_.mac_array.weight_load_cycles());
     if (pass.fetch >= 0 && !schedule.fetches[static_cast<size_t>(pass.fetch)].pinned) {
       free_weight_bits_ += tile_bits;  // a streamed plane tile leaves once it is in the array
       issue_fetches(schedule, loaded);

@@ -1,6 +1,7 @@
 #include "tlm/mac_array.h"
 
 #include <algorithm>
+#include <cmath>
 
 namespace bsnpu::tlm {
 
@@ -73,10 +74,27 @@ void MacArray::b_transport(::tlm::tlm_generic_payload& transaction, sc_core::sc_
   transport(accumulator_port, column_sums, timebase_, start);
 
   arch::ModuleLayerStats& layer = stats.layer(payload->layer);
-  layer.add(arch::Action::PeAddSub, pixels * rows * cols);
+  const uint64_t weight_bits = static_cast<uint64_t>(config_.weight_bits);
+  layer.add(config_.bit_parallel() ? arch::Action::PeMultiply : arch::Action::PeAddSub,
+            pixels * rows * cols);
+  // A column's rows - 1 additions: the tree's, or the systolic chain's (its top PE starts the
+  // partial sum).
   layer.add(arch::Action::AdderTreeAdd, pixels * cols * (rows - 1));
-  layer.add(arch::Action::PeWeightRegisterBits, rows * cols);
-  const uint64_t done = std::max(start + pixels, streamed);
+  if (config_.organisation == arch::ArrayOrganisation::Systolic) {
+    // Each pixel's activation steps right through a row and its partial sum down a column: a
+    // register per PE for each, the partial sum at the column's widest.
+    const uint64_t partial_sum_bits =
+        static_cast<uint64_t>(model_.act_bits()) + weight_bits +
+        static_cast<uint64_t>(std::ceil(std::log2(static_cast<double>(config_.rows))));
+    layer.add(arch::Action::ArrayPipelineRegisterBits,
+              pixels * rows * cols * (static_cast<uint64_t>(model_.act_bits()) + partial_sum_bits));
+    // The tile shifts down through the array's rows: every row's registers written each step.
+    layer.add(arch::Action::PeWeightRegisterBits,
+              rows * cols * weight_bits * static_cast<uint64_t>(config_.rows));
+  } else {
+    layer.add(arch::Action::PeWeightRegisterBits, rows * cols * weight_bits);
+  }
+  const uint64_t done = std::max(start + pixels + config_.pass_fill_cycles(), streamed);
   layer.record(start, done);
   delay = timebase_.delay_until(done);
 }

@@ -103,14 +103,55 @@ TEST(Config, OneLineErrorsNameFileAndField) {
   document["weight_memory"]["capacity_kib"] = 1;  // 8192 bits < two 128 x 128 plane tiles
   document["mac_array"]["cols"] = 128;
   EXPECT_NE(config_error(document).find(
-                "configs/x.json: weight_memory.capacity_kib: must hold two plane tiles"),
+                "configs/x.json: weight_memory.capacity_kib: must hold two weight tiles"),
             std::string::npos);
+  document = default_json();
+  document["mac_array"]["organisation"] = "mesh";
+  EXPECT_EQ(config_error(document),
+            "configs/x.json: mac_array.organisation: must be \"adder_tree\" or \"systolic\"");
+  document = default_json();
+  document["mac_array"]["weight_bits"] = 4;
+  EXPECT_EQ(config_error(document),
+            "configs/x.json: mac_array.weight_bits: must be 1 (bit-serial) or 8 (bit-parallel)");
+  document = default_json();
+  document["mac_array"]["double_buffered"] = "yes";
+  EXPECT_EQ(config_error(document),
+            "configs/x.json: mac_array.double_buffered: has the wrong type (string)");
   document = default_json();
   document["name"] = 3;
   EXPECT_EQ(config_error(document), "configs/x.json: name: must be a string");
   document = default_json();
   document["mac_array"] = 3;
   EXPECT_EQ(config_error(document), "configs/x.json: mac_array: must be an object");
+}
+
+TEST(Config, ArrayOrganisation) {
+  nlohmann::json document = default_json();
+  NpuConfig config = NpuConfig::parse(document.dump(), "o.json");
+  EXPECT_EQ(config.mac_array.organisation, ArrayOrganisation::AdderTree);
+  EXPECT_EQ(config.mac_array.weight_bits, 1);
+  EXPECT_TRUE(config.mac_array.double_buffered);
+  EXPECT_EQ(config.mac_array.passes_per_tile(5), 5);
+  EXPECT_EQ(config.mac_array.weight_load_cycles(), 0u);
+  EXPECT_EQ(config.mac_array.pass_fill_cycles(), 0u);
+  EXPECT_EQ(config.mac_array.layer_drain_cycles(), 8u);  // the default pipeline_cycles
+  document["mac_array"]["organisation"] = "systolic";
+  document["mac_array"]["weight_bits"] = 8;
+  document["mac_array"]["double_buffered"] = false;
+  document["mac_array"]["rows"] = 32;
+  document["mac_array"]["cols"] = 16;
+  config = NpuConfig::parse(document.dump(), "o.json");
+  EXPECT_EQ(config.mac_array.organisation, ArrayOrganisation::Systolic);
+  EXPECT_TRUE(config.mac_array.bit_parallel());
+  EXPECT_FALSE(config.mac_array.double_buffered);
+  EXPECT_EQ(config.mac_array.passes_per_tile(5), 1);
+  EXPECT_EQ(config.mac_array.weight_load_cycles(), 32u);
+  EXPECT_EQ(config.mac_array.pass_fill_cycles(), 32u + 16 - 2);  // every pass: not buffered
+  EXPECT_EQ(config.mac_array.layer_drain_cycles(), 8u);
+  document["mac_array"]["double_buffered"] = true;
+  config = NpuConfig::parse(document.dump(), "o.json");
+  EXPECT_EQ(config.mac_array.pass_fill_cycles(), 0u);
+  EXPECT_EQ(config.mac_array.layer_drain_cycles(), 8u + 32 + 16 - 2);  // once per layer
 }
 
 TEST(Config, UnknownKeysAreRejected) {

@@ -70,6 +70,34 @@ TEST(Schedule, PassCountIsLinearInK) {
   }
 }
 
+// A bit-parallel array takes each tile once, with all 8 weight bits: its passes do not depend on
+// k and each moves rows x cols x 8 weight bits; a streamed layer is fetched tile by tile.
+TEST(Schedule, BitParallelTakesEachTileOnceWithEightBitWeights) {
+  NpuConfig serial = NpuConfig::load(kConfigs + "default.json");
+  NpuConfig parallel = serial;
+  parallel.mac_array.weight_bits = 8;
+  for (int k : {1, 4, 8}) {
+    EXPECT_EQ(count_passes(resnet18(), parallel, k), count_passes(resnet18(), serial, 1));
+    const Schedule schedule = build_schedule(resnet18(), parallel, k);
+    ASSERT_EQ(schedule.passes.size(), count_passes(resnet18(), parallel, k));
+    uint64_t fetched = 0;
+    for (const WeightFetch& fetch : schedule.fetches) fetched += fetch.bits;
+    // Every weight byte at least once (pinned layers once, streamed layers once per pixel tile).
+    EXPECT_GE(fetched, resnet18().total_weights() * 8) << "k=" << k;
+    for (const Pass& pass : schedule.passes) {
+      ASSERT_TRUE(pass.first_plane && pass.last_plane);
+      ASSERT_EQ(pass.plane, k);
+    }
+  }
+  // The bit-serial array at k = 8 fetches the same weight bits as the bit-parallel one.
+  uint64_t serial_bits = 0, parallel_bits = 0;
+  for (const WeightFetch& fetch : build_schedule(resnet18(), serial, 8).fetches)
+    serial_bits += fetch.bits;
+  for (const WeightFetch& fetch : build_schedule(resnet18(), parallel, 8).fetches)
+    parallel_bits += fetch.bits;
+  EXPECT_EQ(serial_bits, parallel_bits);
+}
+
 TEST(Schedule, TinyArrayIsRejectedWithOneLineNamingFileAndFields) {
   const NpuConfig config = NpuConfig::load(BSNPU_SOURCE_DIR "/tests/arch/data/tiny_array.json");
   // 1 x 1 PEs with one accumulator entry: one pass per MAC and plane.

@@ -99,7 +99,7 @@ def main():
         shutil.rmtree(CORPUS)
     for target in ["config", "energy", "model", "safetensors", "cifar"]:
         (CORPUS / target).mkdir(parents=True)
-    for name in ["default.json", "edge.json", "large.json"]:
+    for name in ["default.json", "edge.json", "large.json", "scalesim_ws64.json"]:
         shutil.copy(ROOT / "configs" / name, CORPUS / "config" / name)
     (CORPUS / "config" / "minimal.json").write_text('{"format": "bsnpu-config", "version": 1, "name": "m"}\n')
     shutil.copy(ROOT / "configs" / "energy" / "45nm_horowitz.json", CORPUS / "energy" / "45nm_horowitz.json")
