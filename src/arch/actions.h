@@ -46,8 +46,9 @@ struct ModuleLayerStats {
   uint64_t busy_cycles = 0;
   uint64_t first_cycle = UINT64_MAX;
   uint64_t last_cycle = 0;
-  void record(uint64_t start, uint64_t done) {
-    busy_cycles += done - start;
+  // Busy from start to done; `busy` cycles of it when a transfer was split (default: all).
+  void record(uint64_t start, uint64_t done, uint64_t busy = UINT64_MAX) {
+    busy_cycles += busy == UINT64_MAX ? done - start : busy;
     if (start < first_cycle) first_cycle = start;
     if (done > last_cycle) last_cycle = done;
   }

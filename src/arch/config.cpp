@@ -101,6 +101,74 @@ double interpolate(const std::vector<EnergyPoint>& points, double x, bool log_x,
 
 }  // namespace
 
+// First-order timing of JEDEC-class parts at one speed grade each (docs/configuration.md cites
+// them): one channel (DDR4: a 64-bit DIMM channel; LPDDR4: a x32 package, two 16-bit channels;
+// HBM2: one stack, eight 128-bit channels), streaming sequential addresses.
+DramTechnology dram_technology(const std::string& name) {
+  DramTechnology t;
+  t.name = name;
+  if (name == "ideal") return t;
+  if (name == "ddr4") {  // DDR4-3200AA (22-22-22), 8 Gb x8 devices, 16 banks
+    t.peak_gbytes_per_s = 25.6;
+    t.latency_ns = 13.75 + 13.75 + 5;  // tRCD + CL + controller/PHY
+    t.burst_bytes = 64;                // BL8 x 8 bytes
+    t.page_bytes = 8192;               // 1 KiB row per x8 device x 8
+    t.row_cycle_ns = 13.75 + 13.75;    // tRP + tRCD
+    t.banks = 16;
+    t.refresh_ns = 350;                 // tRFC1, 8 Gb
+    t.refresh_interval_ns = 7800;       // tREFI below 85 C
+    t.turnaround_ns = 7.5 + 2 * 0.625;  // tWTR_L + read-to-write bus gap (2 tCK)
+    t.pj_per_bit = 15;
+    return t;
+  }
+  if (name == "lpddr4") {  // LPDDR4-3200, x32 package (2 channels x 16 bits), 8 Gb, 8 banks
+    t.peak_gbytes_per_s = 12.8;
+    t.latency_ns = 18 + 17.5 + 5;  // tRCD + RL (28 tCK) + controller/PHY
+    t.burst_bytes = 32;            // BL16 x 2 bytes per channel
+    t.page_bytes = 2048;           // per channel
+    t.row_cycle_ns = 18 + 18;      // tRPpb + tRCD
+    t.banks = 8;
+    t.refresh_ns = 280;            // tRFCab, 8 Gb
+    t.refresh_interval_ns = 3904;  // tREFI
+    t.turnaround_ns = 10 + 2.5;    // tWTR + read-to-write gap
+    t.pj_per_bit = 6;
+    return t;
+  }
+  if (name == "hbm2") {  // HBM2 at 2 Gb/s per pin, one 8-high stack, 8 x 128-bit channels
+    t.peak_gbytes_per_s = 256;
+    t.latency_ns = 14 + 14 + 5;  // tRCD + CL + controller/PHY
+    t.burst_bytes = 32;          // BL4 x 64-bit pseudo-channel
+    t.page_bytes = 1024;         // per pseudo-channel
+    t.row_cycle_ns = 14 + 14;    // tRP + tRCD
+    t.banks = 16 * 8;            // 16 banks per channel, the 8 channels interleaved
+    t.refresh_ns = 350;          // tRFC, 8 Gb
+    t.refresh_interval_ns = 3900;
+    t.turnaround_ns = 7.5 + 1;  // tWTR + read-to-write gap
+    t.pj_per_bit = 3.9;
+    return t;
+  }
+  throw Error("dram.technology: unknown technology " + name);
+}
+
+uint64_t DramConfig::transfer_cycles(uint64_t bits, bool write) const {
+  if (bandwidth.unlimited || bits == 0) return 0;
+  if (technology.name == "ideal") return bandwidth.cycles(bits);
+  double bytes = std::ceil(static_cast<double>(bits) / 8);
+  if (technology.burst_bytes > 0) {
+    bytes = std::ceil(bytes / technology.burst_bytes) * technology.burst_bytes;
+  }
+  double ns = bytes / bandwidth_gbytes_per_s;  // GB/s = bytes per ns
+  if (technology.page_bytes > 0) {
+    ns += std::ceil(bytes / technology.page_bytes) * technology.row_cycle_ns /
+          static_cast<double>(technology.banks);
+  }
+  if (write) ns += technology.turnaround_ns;
+  if (technology.refresh_interval_ns > 0) {
+    ns /= 1 - technology.refresh_ns / technology.refresh_interval_ns;
+  }
+  return static_cast<uint64_t>(std::ceil(ns * clock_mhz / 1e3 - 1e-9));
+}
+
 const char* organisation_name(ArrayOrganisation organisation) {
   return organisation == ArrayOrganisation::Systolic ? "systolic" : "adder_tree";
 }
@@ -173,10 +241,17 @@ void read_config(FieldReader& top, NpuConfig& config) {
   config.activation_buffer = parse_memory(top.object("activation_buffer"), activation_defaults);
 
   FieldReader dram = top.object("dram");
+  const std::string technology = dram.string("technology", "ideal");
+  try {
+    config.dram.technology = dram_technology(technology);
+  } catch (const Error&) {
+    dram.fail("technology", "must be \"ideal\", \"ddr4\", \"lpddr4\" or \"hbm2\"");
+  }
   config.dram.bandwidth_gbytes_per_s = dram.positive_number_or_unlimited(
-      "bandwidth_gbytes_per_s", config.dram.bandwidth_gbytes_per_s);
+      "bandwidth_gbytes_per_s", config.dram.technology.peak_gbytes_per_s);
   config.dram.latency_ns =
-      dram.number_in("latency_ns", config.dram.latency_ns, 0, 1e6, "0..1000000");
+      dram.number_in("latency_ns", config.dram.technology.latency_ns, 0, 1e6, "0..1000000");
+  config.dram.prefetch_queue = dram.positive_int("prefetch_queue", config.dram.prefetch_queue);
   dram.finish();
   if (config.dram.bandwidth_gbytes_per_s >= 0 && config.dram.bandwidth_gbytes_per_s < 1e-3) {
     dram.fail("bandwidth_gbytes_per_s", "must be at least 0.001 or \"unlimited\"");
@@ -187,6 +262,7 @@ void read_config(FieldReader& top, NpuConfig& config) {
                                       : config.dram.bandwidth_gbytes_per_s * 8e3 / config.clock_mhz;
   config.dram.latency_cycles =
       static_cast<int>(std::ceil(config.dram.latency_ns * config.clock_mhz / 1e3 - 1e-9));
+  config.dram.clock_mhz = config.clock_mhz;
 }
 
 }  // namespace

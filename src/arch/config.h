@@ -83,11 +83,35 @@ struct MemoryConfig {
   uint64_t bank_bytes() const { return capacity_bits / 8 / static_cast<uint64_t>(banks); }
 };
 
+// A DRAM technology's first-order timing and energy (docs/configuration.md, `dram`): the
+// presets of dram_technology(), or "ideal" (peak bandwidth, no overheads).
+struct DramTechnology {
+  std::string name = "ideal";
+  double peak_gbytes_per_s = 16;  // the interface's peak
+  double latency_ns = 100;        // a request's first data after its start (tRCD + CL + PHY)
+  double burst_bytes = 0;         // transfer granule: requests round up to whole bursts (0: none)
+  double page_bytes = 0;          // row buffer; a sequential stream opens one row per page
+  double row_cycle_ns = 0;        // precharge + activate (tRP + tRCD) per row opened
+  int banks = 1;                  // banks whose row cycles overlap a streaming transfer
+  double refresh_ns = 0;          // tRFC: the channel is blocked this long ...
+  double refresh_interval_ns = 0;  // ... every tREFI
+  double turnaround_ns = 0;        // write-to-read plus read-to-write bus turnaround per write
+  double pj_per_bit = -1;          // interface + core energy per bit; < 0: the energy table's
+};
+// The preset of `name` (ideal, ddr4, lpddr4, hbm2); throws bsnpu::Error for other names.
+DramTechnology dram_technology(const std::string& name);
+
 struct DramConfig {
-  double bandwidth_gbytes_per_s = 16;  // "unlimited" sets bandwidth.unlimited
+  DramTechnology technology;
+  double bandwidth_gbytes_per_s = 16;  // the peak; "unlimited" sets bandwidth.unlimited
   double latency_ns = 100;
-  Bandwidth bandwidth;     // derived: bits per cycle at the clock
-  int latency_cycles = 0;  // derived: ceil(latency_ns * clock)
+  int prefetch_queue = 16;  // weight prefetches the memory controller holds at once
+  Bandwidth bandwidth;      // derived: peak bits per cycle at the clock
+  int latency_cycles = 0;   // derived: ceil(latency_ns * clock)
+  double clock_mhz = 500;   // the NPU clock the cycles count
+  // Cycles the channel is busy moving `bits` in one request: whole bursts at the peak, one row
+  // cycle per page shared by `banks`, a turnaround per write, all stretched by refresh.
+  uint64_t transfer_cycles(uint64_t bits, bool write) const;
 };
 
 struct NpuConfig {

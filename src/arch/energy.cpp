@@ -41,8 +41,11 @@ EnergyModel::EnergyModel(const EnergyTable& table, const NpuConfig& config, int 
   set(Action::WeightSramWriteBits, weight_sram * table.sram_write_factor);
   set(Action::ActivationSramReadBits, act_sram);
   set(Action::ActivationSramWriteBits, act_sram * table.sram_write_factor);
-  set(Action::DramReadBits, table.dram_pj_per_bit);
-  set(Action::DramWriteBits, table.dram_pj_per_bit);
+  // The DRAM technology's energy per bit; "ideal" DRAM takes the energy table's.
+  const double dram = config.dram.technology.pj_per_bit >= 0 ? config.dram.technology.pj_per_bit
+                                                             : table.dram_pj_per_bit;
+  set(Action::DramReadBits, dram);
+  set(Action::DramWriteBits, dram);
 
   auto kib = [](const MemoryConfig& memory) {
     return static_cast<double>(memory.capacity_bits) / 8192.0;

@@ -49,6 +49,11 @@ void print_table(const arch::NpuConfig& config, const arch::EnergyTable& table,
   }
   std::printf("energy table: %s\n", table.name.c_str());
   for (const std::string& line : table.provenance) std::printf("  %s\n", line.c_str());
+  const arch::DramTechnology& dram = config.dram.technology;
+  if (dram.pj_per_bit >= 0) {
+    std::printf("dram: %s preset, %.3g pJ/bit in place of the table's (docs/configuration.md)\n",
+                dram.name.c_str(), dram.pj_per_bit);
+  }
 }
 
 }  // namespace

@@ -70,8 +70,20 @@ void Controller::issue_fetches(const arch::Schedule& schedule, uint64_t when) {
     refill.command = Command::WeightFill;
     refill.layer = fetch.layer;
     refill.bits = fetch.bits;
-    fetch_done_[next_fetch_++] = transport(weight_port, refill, timebase_, when);
+    transport(weight_port, refill, timebase_, when);
+    fill_tickets_[next_fetch_++] = refill.ticket;
   }
+}
+
+uint64_t Controller::fetch_done(size_t fetch) {
+  if (fetch_done_[fetch] == UINT64_MAX) {
+    NpuPayload wait;
+    wait.command = Command::WeightFillWait;
+    wait.layer = schedule_->fetches[fetch].layer;
+    wait.ticket = fill_tickets_[fetch];
+    fetch_done_[fetch] = transport(weight_port, wait, timebase_, 0);
+  }
+  return fetch_done_[fetch];
 }
 
 void Controller::run_timing(const arch::Schedule& schedule,
@@ -81,7 +93,8 @@ void Controller::run_timing(const arch::Schedule& schedule,
   layers.assign(workload_.layers.size(), arch::LayerTiming{});
   free_weight_bits_ = config_.weight_memory.capacity_bits;
   next_fetch_ = 0;
-  fetch_done_.assign(schedule.fetches.size(), 0);
+  fetch_done_.assign(schedule.fetches.size(), UINT64_MAX);
+  fill_tickets_.assign(schedule.fetches.size(), 0);
   uint64_t layer_ready = 0;  // the previous layer's outputs are complete
   if (schedule.input_bits > 0) {
     NpuPayload input;
@@ -116,7 +129,7 @@ void Controller::run_timing(const arch::Schedule& schedule,
         throw Error(config_.file + ": weight_memory.capacity_kib: too small to refill layer " +
                     workload_.layers[static_cast<size_t>(pass.layer)].name);
       }
-      weights_ready = fetch_done_[static_cast<size_t>(pass.fetch)];
+      weights_ready = fetch_done(static_cast<size_t>(pass.fetch));
     }
     const uint64_t tile_bits = static_cast<uint64_t>(pass.rows_used) *
                                static_cast<uint64_t>(pass.cols_used) *

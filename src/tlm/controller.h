@@ -54,6 +54,8 @@ class Controller : public sc_core::sc_module {
   void run_timing(const arch::Schedule& schedule, std::vector<arch::LayerTiming>& layers);
   void run_functional(FunctionalJob& job);
   void issue_fetches(const arch::Schedule& schedule, uint64_t when);
+  // When fetch `fetch` is in the weight SRAM (placing its DRAM transfer on first use).
+  uint64_t fetch_done(size_t fetch);
   void advance_to(uint64_t cycle);
 
   const arch::NpuConfig& config_;
@@ -68,7 +70,8 @@ class Controller : public sc_core::sc_module {
   // Weight refill state of the running timing job.
   uint64_t free_weight_bits_ = 0;
   size_t next_fetch_ = 0;
-  std::vector<uint64_t> fetch_done_;
+  std::vector<uint64_t> fetch_done_;    // UINT64_MAX until waited for
+  std::vector<size_t> fill_tickets_;  // the WeightMemory's ticket of each issued fetch
 };
 
 }  // namespace bsnpu::tlm

@@ -22,7 +22,7 @@ Dram::Dram(sc_core::sc_module_name name, const arch::DramConfig& config, const M
       weight_port("weight_port"),
       activation_port("activation_port"),
       timebase_(timebase),
-      channel_(config.bandwidth, static_cast<uint64_t>(config.latency_cycles)) {
+      channel_(config) {
   image_.reserve(weight_addresses(model).back());
   for (const Op& op : model.ops()) image_.insert(image_.end(), op.codes.begin(), op.codes.end());
   weight_port.register_b_transport(this, &Dram::b_transport);
@@ -32,6 +32,18 @@ Dram::Dram(sc_core::sc_module_name name, const arch::DramConfig& config, const M
 void Dram::reset(size_t layers) {
   stats.reset(layers);
   channel_.reset();
+  prefetch_layers_.clear();
+  prefetches_recorded_ = 0;
+}
+
+void Dram::record_prefetches(size_t ticket) {
+  for (; prefetches_recorded_ <= ticket; ++prefetches_recorded_) {
+    const size_t placed = prefetches_recorded_;
+    const arch::DramChannel::Grant& grant = channel_.prefetch(placed);
+    arch::ModuleLayerStats& layer = stats.layer(prefetch_layers_[placed]);
+    layer.add(arch::Action::DramReadBits, prefetch_bits_[placed]);
+    layer.record(grant.start, grant.end, grant.busy);
+  }
 }
 
 void Dram::read_image(::tlm::tlm_generic_payload& transaction) {
@@ -57,16 +69,38 @@ void Dram::b_transport(::tlm::tlm_generic_payload& transaction, sc_core::sc_time
     return;
   }
   transaction.set_response_status(::tlm::TLM_OK_RESPONSE);
-  if (payload->command != Command::DramRead && payload->command != Command::DramWrite) {
-    transaction.set_response_status(::tlm::TLM_COMMAND_ERROR_RESPONSE);
-    return;
+  const uint64_t ready = timebase_.start_cycle(delay);
+  switch (payload->command) {
+    case Command::DramRead:
+    case Command::DramWrite: {
+      const bool write = payload->command == Command::DramWrite;
+      const arch::DramChannel::Grant grant = channel_.demand(ready, payload->bits, write);
+      arch::ModuleLayerStats& layer = stats.layer(payload->layer);
+      layer.add(write ? arch::Action::DramWriteBits : arch::Action::DramReadBits, payload->bits);
+      layer.record(grant.start, grant.end, grant.busy);
+      delay = timebase_.delay_until(grant.done);
+      return;
+    }
+    case Command::DramPrefetch:
+      stats.layer(payload->layer);  // checks the layer before it is queued
+      payload->ticket = channel_.enqueue_prefetch(ready, payload->bits);
+      prefetch_layers_.push_back(payload->layer);
+      prefetch_bits_.push_back(payload->bits);
+      return;
+    case Command::DramPrefetchWait: {
+      if (payload->ticket >= prefetch_layers_.size()) {
+        transaction.set_response_status(::tlm::TLM_COMMAND_ERROR_RESPONSE);
+        return;
+      }
+      const arch::DramChannel::Grant grant = channel_.prefetch(payload->ticket);
+      record_prefetches(payload->ticket);
+      payload->transfer_start = grant.start;
+      delay = timebase_.delay_until(std::max(ready, grant.done));
+      return;
+    }
+    default:
+      transaction.set_response_status(::tlm::TLM_COMMAND_ERROR_RESPONSE);
   }
-  // Requests are served in arrival order; the latency of back-to-back requests overlaps.
-  const arch::Port::Grant grant =
-      channel_.serve(timebase_.start_cycle(delay), payload->bits, stats.layer(payload->layer),
-                     payload->command == Command::DramWrite ? arch::Action::DramWriteBits
-                                                            : arch::Action::DramReadBits);
-  delay = timebase_.delay_until(grant.done);
 }
 
 }  // namespace bsnpu::tlm

@@ -1,7 +1,9 @@
 // Off-chip DRAM. Functionally it holds the model image: the BWB codes of every conv and fc, one
 // layer after another (weight_addresses), read with plain TLM_READ_COMMAND transactions. For
-// timing it is one channel of fixed bandwidth shared by the weight refills and the activation
-// traffic (input image, spills), with an access latency that pipelined requests overlap.
+// timing it is one channel (arch::DramChannel, with the technology's bursts, row cycles,
+// refresh and turnaround) shared by demand traffic from the ActivationBuffer (input image,
+// spills: DramRead, DramWrite, placed at once) and weight prefetches from the WeightMemory
+// (DramPrefetch queues one, DramPrefetchWait places it behind the demand issued so far).
 #pragma once
 
 #include <tlm_utils/simple_target_socket.h>
@@ -12,7 +14,7 @@
 
 #include "arch/actions.h"
 #include "arch/config.h"
-#include "arch/port.h"
+#include "arch/dram_channel.h"
 #include "core/model.h"
 #include "tlm/payload.h"
 
@@ -37,9 +39,15 @@ class Dram : public sc_core::sc_module {
   void b_transport(::tlm::tlm_generic_payload& transaction, sc_core::sc_time& delay);
   void read_image(::tlm::tlm_generic_payload& transaction);
 
+  // Counts the prefetches placed up to `ticket` against the layers that issued them.
+  void record_prefetches(size_t ticket);
+
   const Timebase& timebase_;
   std::vector<uint8_t> image_;
-  arch::Port channel_;
+  arch::DramChannel channel_;
+  std::vector<int> prefetch_layers_;  // by ticket
+  std::vector<uint64_t> prefetch_bits_;
+  size_t prefetches_recorded_ = 0;
 };
 
 }  // namespace bsnpu::tlm

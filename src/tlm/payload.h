@@ -21,9 +21,12 @@ namespace bsnpu::tlm {
 
 enum class Command {
   // Timing (bits and geometry of one inference)
-  DramRead,         // Dram: bits from DRAM
-  DramWrite,        // Dram: bits to DRAM
-  WeightFill,       // WeightMemory: plane tile from DRAM into the SRAM
+  DramRead,          // Dram: demand bits from DRAM, placed at once
+  DramWrite,         // Dram: demand bits to DRAM, placed at once
+  DramPrefetch,      // Dram: queue a weight prefetch of `bits` (out: ticket); takes no time
+  DramPrefetchWait,  // Dram: place prefetch `ticket` behind the demand so far; done when it is
+  WeightFill,        // WeightMemory: queue a weight tile's fill from DRAM (out: ticket)
+  WeightFillWait,    // WeightMemory: done when fill `ticket` is in the SRAM
   WeightRead,       // WeightMemory: plane tile from the SRAM into the PE shadow registers
   Compute,          // MacArray: one pass (a pixel tile through one plane tile)
   Accumulate,       // Accumulator: the pass's column sums; post-processing on a tile's last pass
@@ -62,6 +65,8 @@ struct NpuPayload : ::tlm::tlm_extension<NpuPayload> {
   uint64_t pool_adds = 0;          // fused average pool
   uint64_t operand_read_bits = 0;  // residual operands read from the activation buffer
   uint64_t result_write_bits = 0;  // results written to the activation buffer
+  size_t ticket = 0;               // prefetch and fill tickets (see the commands)
+  uint64_t transfer_start = 0;     // DramPrefetchWait: out, the prefetch's first channel cycle
   // Functional
   int images = 0;                         // the batch
   int from_plane = 0, to_plane = 0;       // planes from_plane + 1 .. to_plane

@@ -27,6 +27,7 @@ WeightMemory::WeightMemory(sc_core::sc_module_name name, const arch::MemoryConfi
 
 void WeightMemory::reset(size_t layers) {
   stats.reset(layers);
+  fills_.clear();
   read_port_.reset();
   write_port_.reset();
 }
@@ -69,14 +70,31 @@ void WeightMemory::b_transport(::tlm::tlm_generic_payload& transaction, sc_core:
       payload->weights = &serve_planes(payload->layer, payload->from_plane, payload->to_plane);
       return;
     case Command::WeightFill: {
-      const uint64_t ready = timebase_.start_cycle(delay);
-      NpuPayload refill = *payload;
-      refill.command = Command::DramRead;
-      const uint64_t arrived = transport(dram_port, refill, timebase_, ready);
-      // The write port absorbs the DRAM stream as it arrives.
-      const arch::Port::Grant write = write_port_.serve(
-          ready, payload->bits, stats.layer(payload->layer), arch::Action::WeightSramWriteBits);
-      delay = timebase_.delay_until(std::max(arrived, write.done));
+      NpuPayload prefetch = *payload;
+      prefetch.command = Command::DramPrefetch;
+      transport(dram_port, prefetch, timebase_, timebase_.start_cycle(delay));
+      payload->ticket = prefetch.ticket;
+      fills_.push_back({payload->layer, payload->bits, UINT64_MAX});
+      return;
+    }
+    case Command::WeightFillWait: {
+      if (payload->ticket >= fills_.size()) {
+        transaction.set_response_status(::tlm::TLM_COMMAND_ERROR_RESPONSE);
+        return;
+      }
+      Fill& fill = fills_[payload->ticket];
+      if (fill.done == UINT64_MAX) {
+        NpuPayload wait = *payload;
+        wait.command = Command::DramPrefetchWait;
+        wait.layer = fill.layer;
+        const uint64_t arrived = transport(dram_port, wait, timebase_, timebase_.start_cycle(delay));
+        // The write port absorbs the DRAM stream as it arrives.
+        const arch::Port::Grant write = write_port_.serve(
+            wait.transfer_start, fill.bits, stats.layer(fill.layer),
+            arch::Action::WeightSramWriteBits);
+        fill.done = std::max(arrived, write.done);
+      }
+      delay = timebase_.delay_until(std::max(timebase_.start_cycle(delay), fill.done));
       return;
     }
     case Command::WeightRead: {

@@ -1,8 +1,9 @@
 // On-chip weight SRAM, bit-plane-major: a plane tile (rows x cols weight bits of one plane) is
 // the unit of refill and of transfer into the PE array, so a k-plane pass moves k/8 of the bits
 // of an 8-plane one. Separate read and write ports of banks x port_bits per cycle.
-//  - Timing: WeightFill refills a plane tile from Dram (when the model does not fit, see the
-//    Controller), WeightRead moves one into the PE shadow registers.
+//  - Timing: WeightFill queues a weight tile's refill from Dram as a prefetch (when the model does
+//    not fit, see the Controller) and WeightFillWait answers when it is in the SRAM (the write
+//    port taking the DRAM stream as it arrives); WeightRead moves a tile into the PE registers.
 //  - Functional: ServePlanes hands the MacArray planes (from, to] of a layer in the array's
 //    layout, reading the layer's codes from Dram's model image on first use.
 #pragma once
@@ -46,6 +47,12 @@ class WeightMemory : public sc_core::sc_module {
   std::vector<std::vector<uint8_t>> codes_;      // by layer, once read from Dram
   std::vector<std::deque<ConvWeights>> served_;  // by layer: the plane ranges in the array layout
   arch::Port read_port_, write_port_;
+  struct Fill {
+    int layer = 0;
+    uint64_t bits = 0;
+    uint64_t done = UINT64_MAX;  // in the SRAM; UINT64_MAX until waited for
+  };
+  std::vector<Fill> fills_;  // by ticket, for the current job
 };
 
 }  // namespace bsnpu::tlm

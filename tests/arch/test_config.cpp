@@ -125,6 +125,30 @@ TEST(Config, OneLineErrorsNameFileAndField) {
   EXPECT_EQ(config_error(document), "configs/x.json: mac_array: must be an object");
 }
 
+TEST(Config, DramTechnology) {
+  nlohmann::json document = default_json();
+  document["dram"] = nlohmann::json::object();  // no technology: ideal
+  NpuConfig config = NpuConfig::parse(document.dump(), "d.json");
+  EXPECT_EQ(config.dram.technology.name, "ideal");
+  EXPECT_LT(config.dram.technology.pj_per_bit, 0);  // the energy table's figure
+  document["dram"] = {{"technology", "hbm2"}};
+  config = NpuConfig::parse(document.dump(), "d.json");
+  EXPECT_EQ(config.dram.technology.name, "hbm2");
+  EXPECT_DOUBLE_EQ(config.dram.bandwidth_gbytes_per_s, 256);  // the preset's peak ...
+  document["dram"]["bandwidth_gbytes_per_s"] = 128;            // ... unless given
+  document["dram"]["prefetch_queue"] = 4;
+  config = NpuConfig::parse(document.dump(), "d.json");
+  EXPECT_DOUBLE_EQ(config.dram.bandwidth_gbytes_per_s, 128);
+  EXPECT_EQ(config.dram.prefetch_queue, 4);
+  document["dram"]["technology"] = "ddr3";
+  EXPECT_EQ(config_error(document),
+            "configs/x.json: dram.technology: must be \"ideal\", \"ddr4\", \"lpddr4\" or \"hbm2\"");
+  document["dram"]["technology"] = "ddr4";
+  document["dram"]["prefetch_queue"] = 0;
+  EXPECT_EQ(config_error(document),
+            "configs/x.json: dram.prefetch_queue: must be a positive integer");
+}
+
 TEST(Config, ArrayOrganisation) {
   nlohmann::json document = default_json();
   NpuConfig config = NpuConfig::parse(document.dump(), "o.json");

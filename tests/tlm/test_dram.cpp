@@ -56,6 +56,24 @@ TEST(Dram, ResetClearsTheChannel) {
   EXPECT_EQ(b.weights.send(request(Command::DramRead, 256, 0)).done_cycle, 51u);
 }
 
+// A prefetch is queued without time and placed when waited for, behind the demand issued in
+// between; its bits count against the layer that issued it.
+TEST(Dram, DemandGoesBeforeAQueuedPrefetch) {
+  DramBench& b = bench();
+  const Response queued = b.weights.send(request(Command::DramPrefetch, 4096, 0, 1));
+  EXPECT_EQ(queued.done_cycle, 0u);
+  EXPECT_EQ(count(b.dram.stats, Action::DramReadBits, 1), 0u);
+  EXPECT_EQ(b.activations.send(request(Command::DramWrite, 2560, 0)).done_cycle, 10u + 50);
+  Request wait = request(Command::DramPrefetchWait, 0, 0, 1);
+  wait.payload.ticket = queued.payload.ticket;
+  const Response placed = b.weights.send(wait);
+  EXPECT_EQ(placed.payload.transfer_start, 10u);
+  EXPECT_EQ(placed.done_cycle, 26u + 50);
+  EXPECT_EQ(count(b.dram.stats, Action::DramReadBits, 1), 4096u);
+  wait.payload.ticket = 7;
+  EXPECT_EQ(b.weights.status(&wait.payload), ::tlm::TLM_COMMAND_ERROR_RESPONSE);
+}
+
 TEST(Dram, PlainTransactionOtherThanAReadIsAnError) {
   EXPECT_EQ(bench().weights.status(nullptr), ::tlm::TLM_COMMAND_ERROR_RESPONSE);
 }

@@ -50,14 +50,30 @@ TEST(WeightMemory, ReadsQueueOnTheReadPort) {
   EXPECT_EQ(b.controller.send(request(Command::WeightRead, 4096, 0)).done_cycle, 16u + 2);
 }
 
-TEST(WeightMemory, FillReadsDramAndWritesTheSram) {
+// A fill is queued as a DRAM prefetch and moves when it is waited for; a second wait answers
+// from the first.
+TEST(WeightMemory, FillQueuesAPrefetchAndWaitsForIt) {
   WeightMemoryBench& b = bench();
-  const Response fill = b.controller.send(request(Command::WeightFill, 4096, 3));
+  const Response queued = b.controller.send(request(Command::WeightFill, 4096, 3));
   ASSERT_EQ(b.dram.seen.size(), 1u);
-  EXPECT_EQ(b.dram.seen[0].command, Command::DramRead);
+  EXPECT_EQ(b.dram.seen[0].command, Command::DramPrefetch);
   EXPECT_EQ(b.dram.seen[0].bits, 4096u);
-  EXPECT_EQ(fill.done_cycle, 103u);
+  EXPECT_EQ(count(b.memory.stats, Action::WeightSramWriteBits), 0u);
+  Request wait = request(Command::WeightFillWait, 0, 3);
+  wait.payload.ticket = queued.payload.ticket;
+  EXPECT_EQ(b.controller.send(wait).done_cycle, 103u);
+  ASSERT_EQ(b.dram.seen.size(), 2u);
+  EXPECT_EQ(b.dram.seen[1].command, Command::DramPrefetchWait);
   EXPECT_EQ(count(b.memory.stats, Action::WeightSramWriteBits), 4096u);
+  EXPECT_EQ(b.controller.send(wait).done_cycle, 103u);
+  EXPECT_EQ(b.dram.seen.size(), 2u);
+  EXPECT_EQ(count(b.memory.stats, Action::WeightSramWriteBits), 4096u);
+}
+
+TEST(WeightMemory, WaitForAFillNeverQueuedIsRejected) {
+  Request wait = request(Command::WeightFillWait, 0, 0);
+  wait.payload.ticket = 99;
+  EXPECT_EQ(bench().controller.status(&wait.payload), ::tlm::TLM_COMMAND_ERROR_RESPONSE);
 }
 
 TEST(WeightMemory, UnknownCommandIsRejected) {
