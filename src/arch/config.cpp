@@ -150,9 +150,9 @@ DramTechnology dram_technology(const std::string& name) {
   throw Error("dram.technology: unknown technology " + name);
 }
 
-uint64_t DramConfig::transfer_cycles(uint64_t bits, bool write) const {
+uint64_t DramConfig::transfer_ticks(uint64_t bits, bool write) const {
   if (bandwidth.unlimited || bits == 0) return 0;
-  if (technology.name == "ideal") return bandwidth.cycles(bits);
+  if (technology.name == "ideal") return bandwidth.cycles(bits) * kDramTicksPerCycle;
   double bytes = std::ceil(static_cast<double>(bits) / 8);
   if (technology.burst_bytes > 0) {
     bytes = std::ceil(bytes / technology.burst_bytes) * technology.burst_bytes;
@@ -166,7 +166,8 @@ uint64_t DramConfig::transfer_cycles(uint64_t bits, bool write) const {
   if (technology.refresh_interval_ns > 0) {
     ns /= 1 - technology.refresh_ns / technology.refresh_interval_ns;
   }
-  return static_cast<uint64_t>(std::ceil(ns * clock_mhz / 1e3 - 1e-9));
+  return static_cast<uint64_t>(
+      std::ceil(ns * clock_mhz / 1e3 * static_cast<double>(kDramTicksPerCycle) - 1e-6));
 }
 
 const char* organisation_name(ArrayOrganisation organisation) {

@@ -109,9 +109,15 @@ struct DramConfig {
   Bandwidth bandwidth;      // derived: peak bits per cycle at the clock
   int latency_cycles = 0;   // derived: ceil(latency_ns * clock)
   double clock_mhz = 500;   // the NPU clock the cycles count
-  // Cycles the channel is busy moving `bits` in one request: whole bursts at the peak, one row
-  // cycle per page shared by `banks`, a turnaround per write, all stretched by refresh.
-  uint64_t transfer_cycles(uint64_t bits, bool write) const;
+  // Time the channel is busy moving `bits` in one request, in 1/kDramTicksPerCycle cycles (finer
+  // than a cycle, so that back-to-back requests do not each round up): whole bursts at the peak,
+  // one row cycle per page shared by `banks`, a turnaround per write, all stretched by refresh.
+  static constexpr uint64_t kDramTicksPerCycle = 1024;
+  uint64_t transfer_ticks(uint64_t bits, bool write) const;
+  // The same in whole cycles, rounded up.
+  uint64_t transfer_cycles(uint64_t bits, bool write) const {
+    return (transfer_ticks(bits, write) + kDramTicksPerCycle - 1) / kDramTicksPerCycle;
+  }
 };
 
 struct NpuConfig {

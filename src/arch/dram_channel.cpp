@@ -8,15 +8,17 @@
 
 namespace bsnpu::arch {
 
-DramChannel::Grant DramChannel::place(uint64_t ready, uint64_t cycles) {
+DramChannel::Grant DramChannel::place(uint64_t ready, uint64_t ticks, uint64_t* end_tick) {
+  constexpr uint64_t kTicks = DramConfig::kDramTicksPerCycle;
+  const uint64_t latency = static_cast<uint64_t>(config_.latency_cycles);
   Grant grant;
-  grant.busy = cycles;
-  if (cycles == 0) {
+  uint64_t at = ready * kTicks;
+  if (ticks == 0) {
     grant.start = grant.end = ready;
-    grant.done = ready + static_cast<uint64_t>(config_.latency_cycles);
+    grant.done = ready + latency;
+    *end_tick = at;
     return grant;
   }
-  uint64_t at = ready;
   // The reservation that contains `at`, if any, pushes it to its end.
   auto next = busy_.upper_bound(at);
   if (next != busy_.begin()) {
@@ -24,15 +26,15 @@ DramChannel::Grant DramChannel::place(uint64_t ready, uint64_t cycles) {
     if (before->second > at) at = before->second;
   }
   bool started = false;
-  uint64_t left = cycles;
+  uint64_t first = 0, last = 0, left = ticks;
   while (left > 0) {
     const uint64_t gap_end = next == busy_.end() ? UINT64_MAX : next->first;
     const uint64_t take = std::min(left, gap_end - at);
     if (take > 0) {
-      if (!started) grant.start = at;
+      if (!started) first = at;
       started = true;
       left -= take;
-      grant.end = at + take;
+      last = at + take;
       // Reserve [at, at + take), merging with the neighbours it touches.
       uint64_t begin = at, end = at + take;
       auto previous = busy_.lower_bound(begin);
@@ -54,12 +56,17 @@ DramChannel::Grant DramChannel::place(uint64_t ready, uint64_t cycles) {
     at = next->second;
     ++next;
   }
-  grant.done = grant.end + static_cast<uint64_t>(config_.latency_cycles);
+  grant.start = first / kTicks;
+  grant.end = (last + kTicks - 1) / kTicks;
+  grant.busy = (ticks + kTicks - 1) / kTicks;
+  grant.done = grant.end + latency;
+  *end_tick = last;
   return grant;
 }
 
 DramChannel::Grant DramChannel::demand(uint64_t ready, uint64_t bits, bool write) {
-  return place(ready, config_.transfer_cycles(bits, write));
+  uint64_t end_tick = 0;
+  return place(ready, config_.transfer_ticks(bits, write), &end_tick);
 }
 
 size_t DramChannel::enqueue_prefetch(uint64_t ready, uint64_t bits) {
@@ -75,8 +82,13 @@ const DramChannel::Grant& DramChannel::prefetch(size_t ticket) {
   while (placed_.size() <= ticket) {
     const size_t index = placed_.size();
     uint64_t ready = queued_[index].ready;
-    if (index >= depth) ready = std::max(ready, placed_[index - depth].end);
-    placed_.push_back(place(ready, config_.transfer_cycles(queued_[index].bits, false)));
+    // Ready no earlier than the cycle in which the prefetch `depth` places before it ended.
+    if (index >= depth) {
+      ready = std::max(ready, placed_end_[index - depth] / DramConfig::kDramTicksPerCycle);
+    }
+    uint64_t end_tick = 0;
+    placed_.push_back(place(ready, config_.transfer_ticks(queued_[index].bits, false), &end_tick));
+    placed_end_.push_back(end_tick);
   }
   return placed_[ticket];
 }
@@ -85,6 +97,7 @@ void DramChannel::reset() {
   busy_.clear();
   queued_.clear();
   placed_.clear();
+  placed_end_.clear();
 }
 
 }  // namespace bsnpu::arch

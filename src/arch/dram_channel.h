@@ -8,7 +8,9 @@
 //    prefetches are outstanding: the next is ready no earlier than the end of the one that many
 //    places before it.
 // A request may be split across idle intervals (the controller issues it burst by burst), so
-// idle time before a later reservation is back-filled. Cycles count from the start of the job.
+// idle time before a later reservation is back-filled. Cycles count from the start of the job;
+// the channel keeps its time in DramConfig::kDramTicksPerCycle ticks per cycle, so that a stream
+// of requests costs its exact total and grants round to whole cycles only on the way out.
 #pragma once
 
 #include <cstddef>
@@ -39,15 +41,17 @@ class DramChannel {
   void reset();
 
  private:
-  Grant place(uint64_t ready, uint64_t cycles);
+  // Reserves `ticks` of channel time from cycle `ready` on; the grant in cycles, and its end tick.
+  Grant place(uint64_t ready, uint64_t ticks, uint64_t* end_tick);
 
   struct Queued {
     uint64_t ready = 0, bits = 0;
   };
   DramConfig config_;
-  std::map<uint64_t, uint64_t> busy_;  // reserved intervals [start, end), disjoint, not adjacent
+  std::map<uint64_t, uint64_t> busy_;  // reserved ticks [start, end), disjoint, not adjacent
   std::vector<Queued> queued_;
-  std::vector<Grant> placed_;  // grants of prefetches 0 .. placed_.size() - 1
+  std::vector<Grant> placed_;        // grants of prefetches 0 .. placed_.size() - 1
+  std::vector<uint64_t> placed_end_;  // their end ticks
 };
 
 }  // namespace bsnpu::arch

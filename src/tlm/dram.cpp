@@ -21,10 +21,9 @@ Dram::Dram(sc_core::sc_module_name name, const arch::DramConfig& config, const M
     : sc_module(name),
       weight_port("weight_port"),
       activation_port("activation_port"),
+      model_(model),
       timebase_(timebase),
       channel_(config) {
-  image_.reserve(weight_addresses(model).back());
-  for (const Op& op : model.ops()) image_.insert(image_.end(), op.codes.begin(), op.codes.end());
   weight_port.register_b_transport(this, &Dram::b_transport);
   activation_port.register_b_transport(this, &Dram::b_transport);
 }
@@ -47,6 +46,10 @@ void Dram::record_prefetches(size_t ticket) {
 }
 
 void Dram::read_image(::tlm::tlm_generic_payload& transaction) {
+  if (image_.empty()) {  // written on the first read: a timing-only NPU never holds a copy
+    image_.reserve(weight_addresses(model_).back());
+    for (const Op& op : model_.ops()) image_.insert(image_.end(), op.codes.begin(), op.codes.end());
+  }
   const uint64_t address = transaction.get_address();
   const uint64_t length = transaction.get_data_length();
   if (address > image_.size() || length > image_.size() - address) {

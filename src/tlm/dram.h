@@ -42,8 +42,9 @@ class Dram : public sc_core::sc_module {
   // Counts the prefetches placed up to `ticket` against the layers that issued them.
   void record_prefetches(size_t ticket);
 
+  const Model& model_;
   const Timebase& timebase_;
-  std::vector<uint8_t> image_;
+  std::vector<uint8_t> image_;  // the model image, from the first read on
   arch::DramChannel channel_;
   std::vector<int> prefetch_layers_;  // by ticket
   std::vector<uint64_t> prefetch_bits_;
