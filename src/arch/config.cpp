@@ -158,8 +158,10 @@ uint64_t DramConfig::transfer_ticks(uint64_t bits, bool write) const {
     bytes = std::ceil(bytes / technology.burst_bytes) * technology.burst_bytes;
   }
   double ns = bytes / bandwidth_gbytes_per_s;  // GB/s = bytes per ns
+  // Weight tiles and spills are sequential streams cut into requests: consecutive requests share
+  // the open row, so a request pays for the pages it streams, not for each page it touches.
   if (technology.page_bytes > 0) {
-    ns += std::ceil(bytes / technology.page_bytes) * technology.row_cycle_ns /
+    ns += bytes / technology.page_bytes * technology.row_cycle_ns /
           static_cast<double>(technology.banks);
   }
   if (write) ns += technology.turnaround_ns;
@@ -216,6 +218,17 @@ void read_config(FieldReader& top, NpuConfig& config) {
     acc.fail("bits", "must be an integer in 16..48");
   }
   config.accumulator.depth = acc.positive_int("depth", config.accumulator.depth);
+  config.accumulator.buffers = acc.positive_int("buffers", config.accumulator.buffers);
+  // By default one bank per column, a partial sum wide: every column's read-modify-write in a
+  // cycle, whatever the array's width.
+  config.accumulator.banks = acc.positive_int("banks", config.mac_array.cols);
+  config.accumulator.port_bits =
+      acc.positive_int_or_unlimited("port_bits", 2 * config.accumulator.bits);
+  config.accumulator.port.unlimited = config.accumulator.port_bits < 0;
+  config.accumulator.port.bits_per_cycle =
+      config.accumulator.port.unlimited
+          ? 0
+          : static_cast<double>(config.accumulator.port_bits) * config.accumulator.banks;
   config.accumulator.postproc_lanes =
       acc.positive_int("postproc_lanes", config.accumulator.postproc_lanes);
   config.accumulator.pipeline_cycles =

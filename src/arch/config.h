@@ -67,11 +67,24 @@ struct MacArrayConfig {
 };
 const char* organisation_name(ArrayOrganisation organisation);
 
+// The partial-sum SRAM: per column, `buffers` x depth entries, each a word of r (the plane
+// accumulation) and the row tiles' partial sum side by side (2 x bits). Each cycle of a pass every
+// column reads and writes its entry's word; post-processing reads a finished tile back out of its
+// buffer while the array fills another.
 struct AccumulatorConfig {
   int bits = 32;            // signed accumulator width
   int depth = 256;          // partial-sum entries per column: output pixels per pixel tile
+  int buffers = 2;          // tiles it holds: the array fills one while another drains
+  int banks = 64;           // SRAM banks (default: mac_array.cols); energy per bit at one bank
+  int port_bits = 64;       // per bank per cycle, read and write ports each (default: a word,
+                            // 2 x bits); < 0: unlimited
   int postproc_lanes = 64;  // outputs post-processed per cycle
   int pipeline_cycles = 4;  // post-processing latency, drained once per layer
+  Bandwidth port;           // derived: banks x port_bits per cycle
+  uint64_t capacity_bits(int cols) const {
+    return static_cast<uint64_t>(buffers) * static_cast<uint64_t>(depth) *
+           static_cast<uint64_t>(cols) * 2 * static_cast<uint64_t>(bits);
+  }
 };
 
 struct MemoryConfig {
@@ -111,7 +124,8 @@ struct DramConfig {
   double clock_mhz = 500;   // the NPU clock the cycles count
   // Time the channel is busy moving `bits` in one request, in 1/kDramTicksPerCycle cycles (finer
   // than a cycle, so that back-to-back requests do not each round up): whole bursts at the peak,
-  // one row cycle per page shared by `banks`, a turnaround per write, all stretched by refresh.
+  // the row cycles of the pages streamed shared by `banks`, a turnaround per write, all stretched
+  // by refresh.
   static constexpr uint64_t kDramTicksPerCycle = 1024;
   uint64_t transfer_ticks(uint64_t bits, bool write) const;
   // The same in whole cycles, rounded up.

@@ -31,7 +31,13 @@ EnergyModel::EnergyModel(const EnergyTable& table, const NpuConfig& config, int 
   set(Action::ArrayPipelineRegisterBits, reg);
   set(Action::ShiftAccumulate, table.add_pj(acc_bits));
   set(Action::PartialSumAdd, table.add_pj(acc_bits));
-  set(Action::PartialSumBits, reg);
+  // The partial-sum SRAM, per bit at one bank's capacity; reads and writes in equal numbers.
+  const double accumulator_sram =
+      table.sram_read_pj_per_bit(static_cast<double>(config.accumulator.capacity_bits(
+                                     config.mac_array.cols)) /
+                                 8.0 / config.accumulator.banks) *
+      (1 + table.sram_write_factor) / 2;
+  set(Action::PartialSumBits, accumulator_sram);
   // acc x M (32-bit multiplier), + offset (64 b), rounding add; the clamp is folded in.
   set(Action::Requantize, table.mult_pj(32) + table.add_pj(64) + table.add_pj(acc_bits));
   set(Action::ResidualAdd, table.add_pj(acc_bits));

@@ -18,6 +18,7 @@ Accumulator::Accumulator(sc_core::sc_module_name name, const arch::AccumulatorCo
       workload_(workload),
       workers_(workers),
       timebase_(timebase),
+      buffer_free_(static_cast<size_t>(config.buffers), 0),
       sums_(model.ops().size()),
       staging_(model.ops().size()),
       planes_(model.ops().size(), 0) {
@@ -28,6 +29,8 @@ Accumulator::Accumulator(sc_core::sc_module_name name, const arch::AccumulatorCo
 void Accumulator::reset(size_t layers) {
   stats.reset(layers);
   postproc_free_ = 0;
+  buffer_free_.assign(static_cast<size_t>(config_.buffers), 0);
+  next_buffer_ = tile_buffer_ = 0;
 }
 
 uint64_t Accumulator::post_process_timing(const NpuPayload& payload, uint64_t start,
@@ -71,9 +74,19 @@ uint64_t Accumulator::accumulate(const NpuPayload& payload, uint64_t start) {
       layer.add(arch::Action::PartialSumBits, 2 * bits * sums);
     }
   }
-  const uint64_t done = start + payload.pixels;
-  layer.record(start, done);
-  return payload.finalize ? std::max(done, post_process_timing(payload, start, layer)) : done;
+  // A tile's first pass needs a free buffer: the one `buffers` tiles back must have been read out
+  // by its post-processing (back-pressure on the array).
+  if (payload.first_plane && payload.first_row_tile) {
+    tile_buffer_ = next_buffer_;
+    next_buffer_ = (next_buffer_ + 1) % buffer_free_.size();
+    start = std::max(start, buffer_free_[tile_buffer_]);
+  }
+  // Every column reads and writes its entry's word each pixel; a narrow port stretches the pass.
+  const uint64_t word_bits = 2 * bits * sums;
+  const uint64_t absorbed = start + std::max(payload.pixels, config_.port.cycles(word_bits));
+  layer.record(start, absorbed);
+  if (payload.finalize) buffer_free_[tile_buffer_] = post_process_timing(payload, start, layer);
+  return absorbed;
 }
 
 void Accumulator::partial_sum_target(NpuPayload& payload) {

@@ -2,9 +2,12 @@
 // partial sums across row tiles, then the integer post-processing of each finished output tile:
 // requantization with the BN set of the k in force, ReLU/clamp, and the fused residual add and
 // average pool, writing the results to the ActivationBuffer.
-//  - Timing: Accumulate takes a pass's column sums; on a tile's last pass its outputs are
-//    post-processed, postproc_lanes per cycle, overlapping the array's next pass; Drain answers
-//    when every post-processing issued so far is done.
+//  - Timing: Accumulate takes a pass's column sums into the partial-sum SRAM (a read-modify-write
+//    of each column's word per pixel; answered when absorbed, later if the port is narrow or a
+//    tile's first pass finds no free buffer); on a tile's last pass its outputs are
+//    post-processed, postproc_lanes per cycle, overlapping the array's next passes, and its
+//    buffer is free again when that is done; Drain answers when every post-processing issued so
+//    far is done.
 //  - Functional: PartialSumTarget names the map the MacArray writes the partial sums S of planes
 //    (from, to] of a batch into: r itself from plane 0 (r <- S), a staging map otherwise;
 //    AccumulatePlanes then continues r <- 2^(to - from) r + S, so a layer's accumulation can
@@ -61,6 +64,8 @@ class Accumulator : public sc_core::sc_module {
   WorkerPool& workers_;
   const Timebase& timebase_;
   uint64_t postproc_free_ = 0;
+  std::vector<uint64_t> buffer_free_;  // by partial-sum buffer: read out by post-processing
+  size_t next_buffer_ = 0, tile_buffer_ = 0;
   std::vector<WordMap> sums_;                          // by layer: r of the batch
   std::vector<WordMap> staging_;                       // by layer: S of planes after the first
   std::vector<int> planes_;                            // by layer: planes accumulated into r

@@ -156,6 +156,7 @@ void Controller::run_timing(const arch::Schedule& schedule,
     compute.rows_used = pass.rows_used;
     compute.cols_used = pass.cols_used;
     compute.pixels = pass.pixels;
+    compute.first_plane = pass.first_plane;
     compute.last_plane = pass.last_plane;
     compute.first_row_tile = pass.first_row_tile;
     compute.finalize = pass.finalize;

@@ -69,9 +69,10 @@ void MacArray::b_transport(::tlm::tlm_generic_payload& transaction, sc_core::sc_
   activations.bits = pixels * rows * static_cast<uint64_t>(model_.act_bits());
   const uint64_t streamed = transport(activation_port, activations, timebase_, start);
 
+  // The pass holds the array until the Accumulator has absorbed its column sums.
   NpuPayload column_sums = *payload;
   column_sums.command = Command::Accumulate;
-  transport(accumulator_port, column_sums, timebase_, start);
+  const uint64_t absorbed = transport(accumulator_port, column_sums, timebase_, start);
 
   arch::ModuleLayerStats& layer = stats.layer(payload->layer);
   const uint64_t weight_bits = static_cast<uint64_t>(config_.weight_bits);
@@ -94,7 +95,8 @@ void MacArray::b_transport(::tlm::tlm_generic_payload& transaction, sc_core::sc_
   } else {
     layer.add(arch::Action::PeWeightRegisterBits, rows * cols * weight_bits);
   }
-  const uint64_t done = std::max(start + pixels + config_.pass_fill_cycles(), streamed);
+  const uint64_t done =
+      std::max({start + pixels + config_.pass_fill_cycles(), streamed, absorbed});
   layer.record(start, done);
   delay = timebase_.delay_until(done);
 }

@@ -56,6 +56,7 @@ struct NpuPayload : ::tlm::tlm_extension<NpuPayload> {
   int rows_used = 0;
   int cols_used = 0;
   uint64_t pixels = 0;
+  bool first_plane = false;  // first plane of a row tile
   bool last_plane = false;  // last plane of a row tile: the column register joins the partial sum
   bool finalize = false;    // last pass of a (pixel tile, column tile): post-process its outputs
   bool first_row_tile = false;

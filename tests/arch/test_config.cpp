@@ -149,6 +149,23 @@ TEST(Config, DramTechnology) {
             "configs/x.json: dram.prefetch_queue: must be a positive integer");
 }
 
+TEST(Config, AccumulatorSram) {
+  nlohmann::json document = default_json();
+  document["mac_array"]["cols"] = 32;
+  document["accumulator"] = {{"bits", 24}, {"depth", 128}};
+  NpuConfig config = NpuConfig::parse(document.dump(), "a.json");
+  EXPECT_EQ(config.accumulator.buffers, 2);
+  EXPECT_EQ(config.accumulator.banks, 32);      // one per column ...
+  EXPECT_EQ(config.accumulator.port_bits, 48);  // ... a word of r and partial sum wide
+  EXPECT_DOUBLE_EQ(config.accumulator.port.bits_per_cycle, 32.0 * 48);
+  EXPECT_EQ(config.accumulator.capacity_bits(32), 2u * 128 * 32 * 2 * 24);
+  document["accumulator"]["port_bits"] = "unlimited";
+  EXPECT_TRUE(NpuConfig::parse(document.dump(), "a.json").accumulator.port.unlimited);
+  document["accumulator"]["buffers"] = 0;
+  EXPECT_EQ(config_error(document),
+            "configs/x.json: accumulator.buffers: must be a positive integer");
+}
+
 TEST(Config, ArrayOrganisation) {
   nlohmann::json document = default_json();
   NpuConfig config = NpuConfig::parse(document.dump(), "o.json");

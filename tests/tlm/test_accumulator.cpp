@@ -27,6 +27,9 @@ struct AccumulatorBench {
   static AccumulatorConfig make_config() {
     AccumulatorConfig config;
     config.bits = 32;
+    config.banks = 4;  // a 64-bit word per bank and cycle: 4 columns at full rate
+    config.port_bits = 64;
+    config.port.bits_per_cycle = 4 * 64;
     config.postproc_lanes = 4;
     return config;
   }
@@ -80,11 +83,31 @@ TEST(Accumulator, FinalizeRequantizesWithLaneThroughput) {
   EXPECT_EQ(b.activations.seen[1].command, Command::ActivationWrite);
 }
 
-TEST(Accumulator, PostProcessingQueuesBehindThePrevious) {
+// Post-processing of consecutive tiles queues on the lanes; the array goes on while a buffer is
+// free (two by default) and waits for one otherwise.
+TEST(Accumulator, PostProcessingQueuesAndBackPressuresTheArray) {
   AccumulatorBench& b = bench();
   b.activations.latency = 0;
-  b.array.send(sums(40, 4, true, true, true));  // 160 outputs: 40 cycles
-  EXPECT_EQ(b.array.send(sums(1, 4, true, true, true)).done_cycle, 41u);
+  Request first = sums(40, 4, true, true, true);  // 160 outputs on 4 lanes: post-processed by 40
+  first.payload.first_plane = true;
+  EXPECT_EQ(b.array.send(first).done_cycle, 40u);
+  Request second = sums(1, 4, true, true, true);  // a second buffer: absorbed at once
+  second.payload.first_plane = true;
+  EXPECT_EQ(b.array.send(second).done_cycle, 1u);
+  EXPECT_EQ(b.controller.send(request(Command::Drain, 0, 0)).done_cycle, 41u);  // queued at 40
+  // A third tile needs the first buffer, free when its post-processing ended at 40.
+  Request third = sums(1, 4, true, true, true);
+  third.payload.first_plane = true;
+  EXPECT_EQ(b.array.send(third).done_cycle, 41u);
+}
+
+TEST(Accumulator, NarrowPortStretchesThePass) {
+  AccumulatorBench& b = bench();
+  // 10 pixels x 4 columns x a 64-bit word, through 4 x 64 bits per cycle: 10 cycles.
+  EXPECT_EQ(b.array.send(sums(10, 4, false, true, false)).done_cycle, 10u);
+  // The bench's port is 4 x 64 bits; 8 columns need twice that.
+  Request wide = sums(10, 8, false, true, false);
+  EXPECT_EQ(b.array.send(wide).done_cycle, 20u);
 }
 
 TEST(Accumulator, DrainWaitsForThePostProcessingIssued) {

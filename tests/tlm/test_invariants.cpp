@@ -1,7 +1,8 @@
 // Invariants of the timing model over a grid of configs, on the real ResNet-18 workload:
 //  - more of one resource never costs cycles: pairs of configs that differ in one resource
 //    (DRAM bandwidth, SRAM capacities, array rows and columns, SRAM ports and banks, accumulator
-//    depth, post-processing lanes, prefetch queue), over every array organisation, three DRAM
+//    depth, buffers and port, post-processing lanes, prefetch queue), over every array
+//    organisation, three DRAM
 //    technologies, spilling and non-spilling activation SRAMs, at k = 1, 4 and 8;
 //  - no layer gets faster as k rises (k = 1..8 on every base config);
 //  - the accounting identities: layer rows sum to the totals, weight bits read at k are k/8 of
@@ -66,6 +67,8 @@ const std::vector<Resource>& resources() {
       {"accumulator.postproc_lanes x2",
        [](nlohmann::json& c) { c["accumulator"]["postproc_lanes"] = 128; }},
       {"dram.prefetch_queue x2", [](nlohmann::json& c) { c["dram"]["prefetch_queue"] = 32; }},
+      {"accumulator.buffers 2 -> 3", [](nlohmann::json& c) { c["accumulator"]["buffers"] = 3; }},
+      {"accumulator.port_bits x2", [](nlohmann::json& c) { c["accumulator"]["port_bits"] = 128; }},
   };
   return list;
 }
