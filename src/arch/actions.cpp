@@ -1,5 +1,7 @@
 #include "arch/actions.h"
 
+#include <algorithm>
+
 namespace bsnpu::arch {
 
 const char* action_name(Action action) {
@@ -92,6 +94,30 @@ Module module_of(Action action) {
       break;
   }
   return Module::Dram;
+}
+
+const char* track_name(Module module, int track) {
+  static constexpr const char* kNames[kModuleCount][kTracksPerModule] = {
+      {"passes", nullptr},
+      {"partial sums", "post-processing"},
+      {"read port", "write port"},
+      {"read port", "write port"},
+      {"demand", "weight prefetch"}};
+  if (track < 0 || track >= kTracksPerModule) return nullptr;
+  return kNames[static_cast<int>(module)][track];
+}
+
+Timeline merged(Timeline intervals) {
+  std::sort(intervals.begin(), intervals.end());
+  Timeline out;
+  for (const auto& interval : intervals) {
+    if (!out.empty() && interval.first <= out.back().second) {
+      out.back().second = std::max(out.back().second, interval.second);
+    } else {
+      out.push_back(interval);
+    }
+  }
+  return out;
 }
 
 }  // namespace bsnpu::arch

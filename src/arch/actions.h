@@ -5,6 +5,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 namespace bsnpu::arch {
@@ -40,31 +41,62 @@ Module module_of(Action action);
 
 using ActionCounts = std::array<uint64_t, kActionCount>;
 
-// Activity of one module during one layer: its actions, and its busy span for the trace.
-struct ModuleLayerStats {
-  ActionCounts actions{};
+// The resources of each module that serve one request at a time, one trace track each
+// (track_name): MacArray passes; Accumulator partial sums and post-processing; the SRAMs' read
+// and write ports; the DRAM channel's demand and prefetch transfers.
+constexpr int kTracksPerModule = 2;
+const char* track_name(Module module, int track);  // nullptr: the module has no such track
+
+// One resource's activity during one layer: its first and last busy cycle and the cycles busy
+// in between (at most last - first: the resource serves one request at a time).
+struct TrackSpan {
   uint64_t busy_cycles = 0;
   uint64_t first_cycle = UINT64_MAX;
   uint64_t last_cycle = 0;
-  // Busy from start to done; `busy` cycles of it when a transfer was split (default: all).
-  void record(uint64_t start, uint64_t done, uint64_t busy = UINT64_MAX) {
-    busy_cycles += busy == UINT64_MAX ? done - start : busy;
-    if (start < first_cycle) first_cycle = start;
-    if (done > last_cycle) last_cycle = done;
+};
+
+// Activity of one module during one layer: its actions, and its resources' spans for the trace.
+struct ModuleLayerStats {
+  ActionCounts actions{};
+  std::array<TrackSpan, kTracksPerModule> tracks{};
+  // Resource `track` busy from start to done; `busy` cycles of it when a transfer was split
+  // across idle intervals (default: all).
+  void record(uint64_t start, uint64_t done, uint64_t busy = UINT64_MAX, int track = 0) {
+    TrackSpan& span = tracks.at(static_cast<size_t>(track));
+    span.busy_cycles += busy == UINT64_MAX ? done - start : busy;
+    if (start < span.first_cycle) span.first_cycle = start;
+    if (done > span.last_cycle) span.last_cycle = done;
   }
   void add(Action action, uint64_t count) { actions[static_cast<int>(action)] += count; }
   uint64_t count(Action action) const { return actions[static_cast<int>(action)]; }
 };
 
 // Per-layer statistics of one module for the current job.
+// Busy intervals [start, end) of one resource, in cycles.
+using Timeline = std::vector<std::pair<uint64_t, uint64_t>>;
+// Sorts and merges overlapping or adjacent intervals.
+Timeline merged(Timeline intervals);
+
 class ModuleStats {
  public:
-  void reset(size_t layers) { per_layer_.assign(layers, ModuleLayerStats{}); }
+  void reset(size_t layers) {
+    per_layer_.assign(layers, ModuleLayerStats{});
+    for (Timeline& timeline : timelines_) timeline.clear();
+  }
   ModuleLayerStats& layer(int index) { return per_layer_.at(static_cast<size_t>(index)); }
   const std::vector<ModuleLayerStats>& layers() const { return per_layer_; }
+  // Resource `track` busy from start to done for layer `index` (counted in its span; `busy` cycles
+  // of it when split, default all) and on the resource's timeline (the trace draws that by time).
+  void record(int index, uint64_t start, uint64_t done, uint64_t busy = UINT64_MAX,
+              int track = 0) {
+    layer(index).record(start, done, busy, track);
+    if (done > start) timelines_.at(static_cast<size_t>(track)).push_back({start, done});
+  }
+  Timeline timeline(int track) const { return merged(timelines_.at(static_cast<size_t>(track))); }
 
  private:
   std::vector<ModuleLayerStats> per_layer_;
+  std::array<Timeline, kTracksPerModule> timelines_;
 };
 
 }  // namespace bsnpu::arch

@@ -93,6 +93,13 @@ const DramChannel::Grant& DramChannel::prefetch(size_t ticket) {
   return placed_[ticket];
 }
 
+Timeline DramChannel::prefetch_queue() const {
+  Timeline queue;
+  for (size_t ticket = 0; ticket < placed_.size(); ++ticket)
+    queue.push_back({queued_[ticket].ready, placed_[ticket].end});
+  return queue;
+}
+
 void DramChannel::reset() {
   busy_.clear();
   queued_.clear();

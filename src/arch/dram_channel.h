@@ -18,6 +18,7 @@
 #include <map>
 #include <vector>
 
+#include "arch/actions.h"
 #include "arch/config.h"
 
 namespace bsnpu::arch {
@@ -38,6 +39,8 @@ class DramChannel {
   // Places every queued prefetch up to `ticket` (if not yet placed) and returns its grant.
   // Throws bsnpu::Error for a ticket never issued.
   const Grant& prefetch(size_t ticket);
+  // Each placed prefetch from its issue to the end of its transfer.
+  Timeline prefetch_queue() const;
   void reset();
 
  private:

@@ -12,8 +12,9 @@ namespace bsnpu::arch {
 
 class Port {
  public:
-  Port(const Bandwidth& bandwidth, uint64_t latency_cycles)
-      : bandwidth_(bandwidth), latency_cycles_(latency_cycles) {}
+  // `track`: the module's trace track this port's busy time goes to (see track_name).
+  Port(const Bandwidth& bandwidth, uint64_t latency_cycles, int track = 0)
+      : bandwidth_(bandwidth), latency_cycles_(latency_cycles), track_(track) {}
 
   struct Grant {
     uint64_t start = 0;  // the transfer begins: max(ready, port free)
@@ -29,11 +30,12 @@ class Port {
     free_at_ = grant.end;
     return grant;
   }
-  // The same, counting the bits as `action` of `stats` and the transfer as its busy time.
-  Grant serve(uint64_t ready, uint64_t bits, ModuleLayerStats& stats, Action action) {
+  // The same, counting the bits as `action` of layer `layer` and the transfer as the port's busy
+  // time in `stats`.
+  Grant serve(uint64_t ready, uint64_t bits, ModuleStats& stats, int layer, Action action) {
     const Grant grant = serve(ready, bits);
-    stats.add(action, bits);
-    stats.record(grant.start, grant.end);
+    stats.layer(layer).add(action, bits);
+    stats.record(layer, grant.start, grant.end, UINT64_MAX, track_);
     return grant;
   }
   void reset() { free_at_ = 0; }
@@ -42,6 +44,7 @@ class Port {
  private:
   Bandwidth bandwidth_;
   uint64_t latency_cycles_;
+  int track_;
   uint64_t free_at_ = 0;
 };
 

@@ -1,5 +1,7 @@
 #include "arch/report.h"
 
+#include <algorithm>
+
 #include "core/sha256.h"
 
 namespace bsnpu::arch {
@@ -76,6 +78,8 @@ RunSummary summarize(const ReportContext& context, const BitsResult& result) {
     summary.energy.leakage += layer.energy.leakage;
     summary.compute_cycles += row.compute_cycles;
     summary.stall_cycles += row.stall_cycles;
+    for (size_t reason = 0; reason < row.stalls.size(); ++reason)
+      summary.stalls[reason] += row.stalls[reason];
     layer.utilization = ratio(static_cast<double>(action_total(timing, Action::PeAddSub, index) +
                                                   action_total(timing, Action::PeMultiply, index)),
                               pes * static_cast<double>(row.cycles));
@@ -94,6 +98,13 @@ RunSummary summarize(const ReportContext& context, const BitsResult& result) {
   return summary;
 }
 
+ordered_json stall_breakdown(const std::array<uint64_t, kStallCount>& stalls) {
+  ordered_json out = ordered_json::object();
+  for (int reason = 0; reason < kStallCount; ++reason)
+    out[stall_name(static_cast<Stall>(reason))] = stalls[static_cast<size_t>(reason)];
+  return out;
+}
+
 ordered_json bits_report(const ReportContext& context, const BitsResult& result) {
   const RunSummary summary = summarize(context, result);
   const TimingResult& timing = result.timing;
@@ -110,6 +121,7 @@ ordered_json bits_report(const ReportContext& context, const BitsResult& result)
     entry["cycles"] = row.cycles;
     entry["compute_cycles"] = row.compute_cycles;
     entry["stall_cycles"] = row.stall_cycles;
+    entry["stall_breakdown"] = stall_breakdown(row.stalls);
     entry["utilization"] = figures.utilization;
     entry["passes"] = row.passes;
     entry["macs"] = layer.macs();
@@ -127,6 +139,7 @@ ordered_json bits_report(const ReportContext& context, const BitsResult& result)
   out["cycles"] = summary.cycles;
   out["compute_cycles"] = summary.compute_cycles;
   out["stall_cycles"] = summary.stall_cycles;
+  out["stall_breakdown"] = stall_breakdown(summary.stalls);
   out["ideal_cycles"] = summary.ideal_cycles;
   out["utilization"] = summary.utilization;
   out["latency_s"] = summary.latency_s;
@@ -182,8 +195,32 @@ ordered_json build_report(const ReportContext& context, const std::vector<BitsRe
   return report;
 }
 
+namespace {
+
+// Cycles of `timeline` inside [begin, end), and the first and last of them.
+struct Window {
+  uint64_t busy = 0, first = UINT64_MAX, last = 0;
+};
+Window busy_within(const Timeline& timeline, uint64_t begin, uint64_t end) {
+  Window window;
+  auto it = std::lower_bound(timeline.begin(), timeline.end(),
+                             std::pair<uint64_t, uint64_t>{begin, 0},
+                             [](const auto& a, const auto& b) { return a.second <= b.first; });
+  for (; it != timeline.end() && it->first < end; ++it) {
+    const uint64_t from = std::max(it->first, begin), to = std::min(it->second, end);
+    if (to <= from) continue;
+    window.busy += to - from;
+    window.first = std::min(window.first, from);
+    window.last = std::max(window.last, to);
+  }
+  return window;
+}
+
+}  // namespace
+
 ordered_json build_trace(const ReportContext& context, const std::vector<BitsResult>& results) {
   const double us_per_cycle = context.config->cycle_seconds() * 1e6;
+  const auto us = [&](uint64_t cycle) { return static_cast<double>(cycle) * us_per_cycle; };
   ordered_json events = ordered_json::array();
   auto name_thread = [&](int pid, int tid, const std::string& name) {
     events.push_back({{"name", "thread_name"},
@@ -192,6 +229,8 @@ ordered_json build_trace(const ReportContext& context, const std::vector<BitsRes
                       {"tid", tid},
                       {"args", {{"name", name}}}});
   };
+  // One thread per resource: the controller's layers (tid 0), then each module's tracks.
+  const auto track_tid = [](int module, int track) { return 1 + module * kTracksPerModule + track; };
   for (const BitsResult& result : results) {
     const TimingResult& timing = result.timing;
     const int pid = timing.k;
@@ -200,36 +239,77 @@ ordered_json build_trace(const ReportContext& context, const std::vector<BitsRes
                       {"pid", pid},
                       {"tid", 0},
                       {"args", {{"name", "k=" + std::to_string(timing.k)}}}});
-    name_thread(pid, 0, "controller");
+    name_thread(pid, 0, "controller: layers");
     for (int module = 0; module < kModuleCount; ++module) {
-      name_thread(pid, module + 1, module_name(static_cast<Module>(module)));
+      for (int track = 0; track < kTracksPerModule; ++track) {
+        if (const char* name = track_name(static_cast<Module>(module), track)) {
+          name_thread(pid, track_tid(module, track),
+                      std::string(module_name(static_cast<Module>(module))) + ": " + name);
+        }
+      }
     }
+    const auto counter = [&](const char* name, uint64_t cycle, double value) {
+      events.push_back({{"name", name},
+                        {"ph", "C"},
+                        {"pid", pid},
+                        {"ts", us(cycle)},
+                        {"args", {{"value", value}}}});
+    };
     for (size_t index = 0; index < timing.layers.size(); ++index) {
       const LayerTiming& row = timing.layers[index];
+      if (row.cycles == 0) continue;
       const std::string& name = context.workload->layers[index].name;
-      if (row.cycles > 0) {
-        events.push_back({{"name", name},
-                          {"cat", "layer"},
-                          {"ph", "X"},
-                          {"pid", pid},
-                          {"tid", 0},
-                          {"ts", static_cast<double>(row.start_cycle) * us_per_cycle},
-                          {"dur", static_cast<double>(row.cycles) * us_per_cycle},
-                          {"args", {{"cycles", row.cycles}, {"stall_cycles", row.stall_cycles}}}});
-      }
+      const uint64_t begin = row.start_cycle, end = row.end_cycle;
+      events.push_back({{"name", name},
+                        {"cat", "layer"},
+                        {"ph", "X"},
+                        {"pid", pid},
+                        {"tid", 0},
+                        {"ts", us(begin)},
+                        {"dur", us(end) - us(begin)},
+                        {"args",
+                         {{"cycles", row.cycles},
+                          {"compute_cycles", row.compute_cycles},
+                          {"stall_cycles", row.stall_cycles},
+                          {"stalls", stall_breakdown(row.stalls)}}}});
+      // Each resource within the layer's window, by time: spans never overlap on a track, and
+      // busy <= span.
       for (int module = 0; module < kModuleCount; ++module) {
-        const ModuleLayerStats& stats = timing.modules[static_cast<size_t>(module)][index];
-        if (stats.busy_cycles == 0) continue;
-        events.push_back(
-            {{"name", name},
-             {"cat", module_name(static_cast<Module>(module))},
-             {"ph", "X"},
-             {"pid", pid},
-             {"tid", module + 1},
-             {"ts", static_cast<double>(stats.first_cycle) * us_per_cycle},
-             {"dur", static_cast<double>(stats.last_cycle - stats.first_cycle) * us_per_cycle},
-             {"args", {{"busy_cycles", stats.busy_cycles}}}});
+        for (int track = 0; track < kTracksPerModule; ++track) {
+          if (!track_name(static_cast<Module>(module), track)) continue;
+          const Window window = busy_within(
+              timing.timelines[static_cast<size_t>(module)][static_cast<size_t>(track)], begin,
+              end);
+          if (window.busy == 0) continue;
+          events.push_back(
+              {{"name", name},
+               {"cat", module_name(static_cast<Module>(module))},
+               {"ph", "X"},
+               {"pid", pid},
+               {"tid", track_tid(module, track)},
+               {"ts", us(window.first)},
+               {"dur", us(window.last) - us(window.first)},
+               {"args",
+                {{"busy_cycles", window.busy},
+                 {"utilization", static_cast<double>(window.busy) /
+                                     static_cast<double>(end - begin)}}}});
+        }
       }
+      // Counters, one value per layer: the array's share of cycles streaming pixels, the DRAM
+      // channel's busy share, and the mean number of weight prefetches queued or in flight.
+      const double cycles = static_cast<double>(end - begin);
+      counter("array utilization", begin, static_cast<double>(row.compute_cycles) / cycles);
+      const auto& dram = timing.timelines[static_cast<int>(Module::Dram)];
+      counter("dram busy", begin,
+              static_cast<double>(busy_within(dram[0], begin, end).busy +
+                                  busy_within(dram[1], begin, end).busy) /
+                  cycles);
+      uint64_t queued = 0;
+      for (const auto& [issued, done] : timing.prefetch_queue) {
+        const uint64_t from = std::max(issued, begin), to = std::min(done, end);
+        if (to > from) queued += to - from;
+      }
+      counter("weight prefetch queue", begin, static_cast<double>(queued) / cycles);
     }
   }
   return {{"traceEvents", std::move(events)}, {"displayTimeUnit", "ns"}};

@@ -35,6 +35,7 @@ struct RunSummary {
   size_t images = 0, correct = 0;
   double accuracy = 0;
   uint64_t cycles = 0, compute_cycles = 0, stall_cycles = 0, ideal_cycles = 0;
+  std::array<uint64_t, kStallCount> stalls{};  // by Stall, summed over layers
   double utilization = 0;
   double latency_s = 0;
   LayerEnergy energy;  // summed over layers, per module

@@ -15,7 +15,7 @@ ActivationBuffer::ActivationBuffer(sc_core::sc_module_name name, const arch::Mem
       model_(model),
       timebase_(timebase),
       read_port_(config.port, 0),
-      write_port_(config.port, 0) {
+      write_port_(config.port, 0, 1) {
   control_port.register_b_transport(this, &ActivationBuffer::b_transport);
   array_port.register_b_transport(this, &ActivationBuffer::b_transport);
   accumulator_port.register_b_transport(this, &ActivationBuffer::b_transport);
@@ -27,12 +27,12 @@ void ActivationBuffer::reset(size_t layers) {
   write_port_.reset();
 }
 
-uint64_t ActivationBuffer::read(arch::ModuleLayerStats& layer, uint64_t ready, uint64_t bits) {
-  return read_port_.serve(ready, bits, layer, arch::Action::ActivationSramReadBits).done;
+uint64_t ActivationBuffer::read(int layer, uint64_t ready, uint64_t bits) {
+  return read_port_.serve(ready, bits, stats, layer, arch::Action::ActivationSramReadBits).done;
 }
 
-uint64_t ActivationBuffer::write(arch::ModuleLayerStats& layer, uint64_t ready, uint64_t bits) {
-  return write_port_.serve(ready, bits, layer, arch::Action::ActivationSramWriteBits).done;
+uint64_t ActivationBuffer::write(int layer, uint64_t ready, uint64_t bits) {
+  return write_port_.serve(ready, bits, stats, layer, arch::Action::ActivationSramWriteBits).done;
 }
 
 uint64_t ActivationBuffer::dram(const NpuPayload& payload, Command command, uint64_t ready,
@@ -63,7 +63,8 @@ void ActivationBuffer::b_transport(::tlm::tlm_generic_payload& transaction,
   if (!payload) return;
   if (payload->command == Command::LoadImages) return load_images(*payload);
   if (payload->command == Command::MapAccess) return map_access(*payload);
-  arch::ModuleLayerStats& layer = stats.layer(payload->layer);
+  const int layer = payload->layer;
+  stats.layer(layer);  // checks the index
   const uint64_t start = timebase_.start_cycle(delay);
   uint64_t done = start;
   switch (payload->command) {

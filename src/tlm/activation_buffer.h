@@ -39,8 +39,8 @@ class ActivationBuffer : public sc_core::sc_module {
 
  private:
   void b_transport(::tlm::tlm_generic_payload& transaction, sc_core::sc_time& delay);
-  uint64_t read(arch::ModuleLayerStats& layer, uint64_t ready, uint64_t bits);
-  uint64_t write(arch::ModuleLayerStats& layer, uint64_t ready, uint64_t bits);
+  uint64_t read(int layer, uint64_t ready, uint64_t bits);
+  uint64_t write(int layer, uint64_t ready, uint64_t bits);
   uint64_t dram(const NpuPayload& payload, Command command, uint64_t ready, uint64_t bits);
   void load_images(const NpuPayload& payload);
   void map_access(NpuPayload& payload);

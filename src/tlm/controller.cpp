@@ -71,6 +71,7 @@ void Controller::issue_fetches(const arch::Schedule& schedule, uint64_t when) {
     refill.layer = fetch.layer;
     refill.bits = fetch.bits;
     transport(weight_port, refill, timebase_, when);
+    fetch_issued_[next_fetch_] = when;
     fill_tickets_[next_fetch_++] = refill.ticket;
   }
 }
@@ -95,6 +96,7 @@ void Controller::run_timing(const arch::Schedule& schedule,
   next_fetch_ = 0;
   fetch_done_.assign(schedule.fetches.size(), UINT64_MAX);
   fill_tickets_.assign(schedule.fetches.size(), 0);
+  fetch_issued_.assign(schedule.fetches.size(), 0);
   uint64_t layer_ready = 0;  // the previous layer's outputs are complete
   if (schedule.input_bits > 0) {
     NpuPayload input;
@@ -103,6 +105,7 @@ void Controller::run_timing(const arch::Schedule& schedule,
     input.bits = schedule.input_bits;
     layer_ready = transport(activation_port, input, timebase_, 0);
     layers[0].end_cycle = layers[0].cycles = layers[0].stall_cycles = layer_ready;
+    layers[0].stall(arch::Stall::Dram, layer_ready);
   }
   // Weight refills queue on the DRAM channel behind the image.
   if (!schedule.weights_resident) issue_fetches(schedule, 0);
@@ -113,6 +116,7 @@ void Controller::run_timing(const arch::Schedule& schedule,
   uint64_t previous_start = 0;  // the array's current pass began (its shadow registers are free)
   uint64_t previous_done = 0;
   uint64_t layer_end = 0;
+  uint64_t spill_done = 0;  // the current layer's spill is back
   for (const arch::Pass& pass : schedule.passes) {
     arch::LayerTiming& row = layers[static_cast<size_t>(pass.layer)];
     if (pass.layer_begin) {
@@ -121,7 +125,7 @@ void Controller::run_timing(const arch::Schedule& schedule,
       reserve.command = Command::Reserve;
       reserve.layer = pass.layer;
       reserve.bits = schedule.live_bits[static_cast<size_t>(pass.layer)];
-      layer_end = transport(activation_port, reserve, timebase_, previous_start);
+      spill_done = layer_end = transport(activation_port, reserve, timebase_, previous_start);
     }
     uint64_t weights_ready = 0;
     if (pass.fetch >= 0) {
@@ -165,9 +169,27 @@ void Controller::run_timing(const arch::Schedule& schedule,
     compute.pool_adds = pass.pool_adds;
     compute.operand_read_bits = pass.operand_read_bits;
     compute.result_write_bits = pass.result_write_bits;
-    const uint64_t start = std::max({loaded, previous_done, layer_ready});
+    const uint64_t array_free = std::max(previous_done, layer_ready);
+    const uint64_t start = std::max(loaded, array_free);
+    // The array idles from array_free to start while the tile is not in the PEs: first while its
+    // fill is outstanding (issued late for lack of room, then in flight), then while it loads.
+    if (start > array_free) {
+      const uint64_t idle = start - array_free;
+      uint64_t waiting = 0;
+      if (pass.fetch >= 0 && weights_ready > array_free) {
+        waiting = std::min(idle, weights_ready - array_free);
+        const uint64_t issued = fetch_issued_[static_cast<size_t>(pass.fetch)];
+        const uint64_t room = issued > array_free ? std::min(waiting, issued - array_free) : 0;
+        row.stall(arch::Stall::WeightSramRoom, room);
+        row.stall(arch::Stall::Dram, waiting - room);
+      }
+      row.stall(arch::Stall::WeightLoad, idle - waiting);
+    }
     previous_done = transport(array_port, compute, timebase_, start);
     previous_start = start;
+    row.stall(arch::Stall::Drain, compute.fill_cycles);
+    row.stall(arch::Stall::ActivationPort, compute.port_cycles);
+    row.stall(arch::Stall::Accumulator, compute.accumulator_cycles);
 
     row.compute_cycles += pass.pixels;
     ++row.passes;
@@ -175,10 +197,15 @@ void Controller::run_timing(const arch::Schedule& schedule,
     advance_to(previous_start);
 
     if (pass.layer_end) {
+      // After the last pass: the spill's remainder, then post-processing and the pipelines.
+      const uint64_t passes_done = previous_done;
+      row.stall(arch::Stall::Spill, spill_done > passes_done ? spill_done - passes_done : 0);
       NpuPayload drain_request;
       drain_request.command = Command::Drain;
       drain_request.layer = pass.layer;
-      layer_end = transport(accumulator_port, drain_request, timebase_, layer_end) + drain;
+      const uint64_t drained = transport(accumulator_port, drain_request, timebase_, layer_end);
+      row.stall(arch::Stall::Drain, drained - layer_end + drain);
+      layer_end = drained + drain;
       row.end_cycle = layer_end;
       row.cycles = layer_end - row.start_cycle;
       row.stall_cycles = row.cycles - row.compute_cycles;

@@ -39,9 +39,9 @@ void Dram::record_prefetches(size_t ticket) {
   for (; prefetches_recorded_ <= ticket; ++prefetches_recorded_) {
     const size_t placed = prefetches_recorded_;
     const arch::DramChannel::Grant& grant = channel_.prefetch(placed);
-    arch::ModuleLayerStats& layer = stats.layer(prefetch_layers_[placed]);
-    layer.add(arch::Action::DramReadBits, prefetch_bits_[placed]);
-    layer.record(grant.start, grant.end, grant.busy);
+    const int layer = prefetch_layers_[placed];
+    stats.layer(layer).add(arch::Action::DramReadBits, prefetch_bits_[placed]);
+    stats.record(layer, grant.start, grant.end, grant.busy, 1);
   }
 }
 
@@ -78,9 +78,9 @@ void Dram::b_transport(::tlm::tlm_generic_payload& transaction, sc_core::sc_time
     case Command::DramWrite: {
       const bool write = payload->command == Command::DramWrite;
       const arch::DramChannel::Grant grant = channel_.demand(ready, payload->bits, write);
-      arch::ModuleLayerStats& layer = stats.layer(payload->layer);
-      layer.add(write ? arch::Action::DramWriteBits : arch::Action::DramReadBits, payload->bits);
-      layer.record(grant.start, grant.end, grant.busy);
+      stats.layer(payload->layer)
+          .add(write ? arch::Action::DramWriteBits : arch::Action::DramReadBits, payload->bits);
+      stats.record(payload->layer, grant.start, grant.end, grant.busy);
       delay = timebase_.delay_until(grant.done);
       return;
     }

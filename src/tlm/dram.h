@@ -34,6 +34,7 @@ class Dram : public sc_core::sc_module {
 
   void reset(size_t layers);
   arch::ModuleStats stats;
+  arch::Timeline prefetch_queue() const { return channel_.prefetch_queue(); }
 
  private:
   void b_transport(::tlm::tlm_generic_payload& transaction, sc_core::sc_time& delay);

@@ -95,9 +95,13 @@ void MacArray::b_transport(::tlm::tlm_generic_payload& transaction, sc_core::sc_
   } else {
     layer.add(arch::Action::PeWeightRegisterBits, rows * cols * weight_bits);
   }
-  const uint64_t done =
-      std::max({start + pixels + config_.pass_fill_cycles(), streamed, absorbed});
-  layer.record(start, done);
+  const uint64_t filled = start + pixels + config_.pass_fill_cycles();
+  const uint64_t fed = std::max(filled, streamed);
+  const uint64_t done = std::max(fed, absorbed);
+  payload->fill_cycles = filled - start - pixels;
+  payload->port_cycles = fed - filled;
+  payload->accumulator_cycles = done - fed;
+  stats.record(payload->layer, start, done);
   delay = timebase_.delay_until(done);
 }
 

@@ -66,6 +66,16 @@ arch::TimingResult Npu::simulate_timing(int k) {
   modules[static_cast<int>(arch::Module::WeightMemory)] = weight_memory.stats.layers();
   modules[static_cast<int>(arch::Module::ActivationBuffer)] = activation_buffer.stats.layers();
   modules[static_cast<int>(arch::Module::Dram)] = dram.stats.layers();
+  const std::array<const arch::ModuleStats*, arch::kModuleCount> stats = {
+      &mac_array.stats, &accumulator.stats, &weight_memory.stats, &activation_buffer.stats,
+      &dram.stats};
+  for (int module = 0; module < arch::kModuleCount; ++module) {
+    for (int track = 0; track < arch::kTracksPerModule; ++track) {
+      result.timelines[static_cast<size_t>(module)][static_cast<size_t>(track)] =
+          stats[static_cast<size_t>(module)]->timeline(track);
+    }
+  }
+  result.prefetch_queue = dram.prefetch_queue();
   return result;
 }
 

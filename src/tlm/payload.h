@@ -67,6 +67,9 @@ struct NpuPayload : ::tlm::tlm_extension<NpuPayload> {
   uint64_t operand_read_bits = 0;  // residual operands read from the activation buffer
   uint64_t result_write_bits = 0;  // results written to the activation buffer
   size_t ticket = 0;               // prefetch and fill tickets (see the commands)
+  // Compute, out: the pass's cycles beyond its pixels, by cause (systolic skew and drain, a
+  // narrow activation port, the Accumulator).
+  uint64_t fill_cycles = 0, port_cycles = 0, accumulator_cycles = 0;
   uint64_t transfer_start = 0;     // DramPrefetchWait: out, the prefetch's first channel cycle
   // Functional
   int images = 0;                         // the batch

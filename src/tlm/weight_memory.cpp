@@ -20,7 +20,7 @@ WeightMemory::WeightMemory(sc_core::sc_module_name name, const arch::MemoryConfi
       codes_(model.ops().size()),
       served_(model.ops().size()),
       read_port_(config.port, static_cast<uint64_t>(config.latency_cycles)),
-      write_port_(config.port, 0) {
+      write_port_(config.port, 0, 1) {
   target.register_b_transport(this, &WeightMemory::b_transport);
   array_port.register_b_transport(this, &WeightMemory::b_transport);
 }
@@ -90,8 +90,7 @@ void WeightMemory::b_transport(::tlm::tlm_generic_payload& transaction, sc_core:
         const uint64_t arrived = transport(dram_port, wait, timebase_, timebase_.start_cycle(delay));
         // The write port absorbs the DRAM stream as it arrives.
         const arch::Port::Grant write = write_port_.serve(
-            wait.transfer_start, fill.bits, stats.layer(fill.layer),
-            arch::Action::WeightSramWriteBits);
+            wait.transfer_start, fill.bits, stats, fill.layer, arch::Action::WeightSramWriteBits);
         fill.done = std::max(arrived, write.done);
       }
       delay = timebase_.delay_until(std::max(timebase_.start_cycle(delay), fill.done));
@@ -99,7 +98,7 @@ void WeightMemory::b_transport(::tlm::tlm_generic_payload& transaction, sc_core:
     }
     case Command::WeightRead: {
       const arch::Port::Grant read =
-          read_port_.serve(timebase_.start_cycle(delay), payload->bits, stats.layer(payload->layer),
+          read_port_.serve(timebase_.start_cycle(delay), payload->bits, stats, payload->layer,
                            arch::Action::WeightSramReadBits);
       delay = timebase_.delay_until(read.done);
       return;

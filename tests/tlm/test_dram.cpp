@@ -41,7 +41,7 @@ TEST(Dram, BackToBackRequestsShareTheChannelAndOverlapLatency) {
   EXPECT_EQ(b.activations.send(request(Command::DramWrite, 256, 0, 1)).done_cycle, 16u + 1 + 50);
   EXPECT_EQ(count(b.dram.stats, Action::DramReadBits, 0), 4096u);
   EXPECT_EQ(count(b.dram.stats, Action::DramWriteBits, 1), 256u);
-  EXPECT_EQ(b.dram.stats.layers()[0].busy_cycles, 16u);
+  EXPECT_EQ(b.dram.stats.layers()[0].tracks[0].busy_cycles, 16u);
 }
 
 TEST(Dram, PartialWordsRoundUpToWholeCycles) {

@@ -5,8 +5,8 @@
 //    organisation, three DRAM
 //    technologies, spilling and non-spilling activation SRAMs, at k = 1, 4 and 8;
 //  - no layer gets faster as k rises (k = 1..8 on every base config);
-//  - the accounting identities: layer rows sum to the totals, weight bits read at k are k/8 of
-//    those at 8 (bit-serial), latency = cycles / clock.
+//  - the accounting identities: layer rows sum to the totals, each layer's stall reasons sum to
+//    its stall cycles, weight bits read at k are k/8 of those at 8 (bit-serial).
 // The exceptions are physical and named: a systolic array's skew and weight shift-in grow with
 // its rows and columns (docs/architecture.md, "Array organisations"), so rows and cols are not
 // checked there; and rows whose operands (rows x act_bits per pixel) outgrow the activation
@@ -206,7 +206,7 @@ TEST(Invariants, NoLayerGetsFasterAsKRises) {
   }
 }
 
-TEST(Invariants, LayerRowsSumToTotalsAndWeightBitsScaleWithK) {
+TEST(Invariants, LayerRowsAndStallReasonsSumToTotalsAndWeightBitsScaleWithK) {
   Grid& g = grid();
   for (size_t b = 0; b < g.base_list.size(); ++b) {
     uint64_t bits_at_8 = 0;
@@ -214,7 +214,13 @@ TEST(Invariants, LayerRowsSumToTotalsAndWeightBitsScaleWithK) {
     for (int k : {1, 2, 8}) {
       const arch::TimingResult timing = g.npu(b, 0).simulate_timing(k);
       uint64_t cycles = 0;
-      for (const arch::LayerTiming& layer : timing.layers) cycles += layer.cycles;
+      for (const arch::LayerTiming& layer : timing.layers) {
+        cycles += layer.cycles;
+        uint64_t stalls = 0;
+        for (uint64_t reason : layer.stalls) stalls += reason;
+        EXPECT_EQ(stalls, layer.stall_cycles) << g.base_list[b].name << " k=" << k;
+        EXPECT_EQ(layer.compute_cycles + layer.stall_cycles, layer.cycles);
+      }
       EXPECT_EQ(cycles, timing.cycles) << g.base_list[b].name << " k=" << k;
       for (const auto& layer :
            timing.modules[static_cast<int>(arch::Module::WeightMemory)])
