@@ -17,6 +17,8 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "arch/energy.h"
+#include "arch/report.h"
 #include "bench.h"
 #include "core/files.h"
 #include "core/model.h"
@@ -231,6 +233,47 @@ TEST(Invariants, LayerRowsAndStallReasonsSumToTotalsAndWeightBitsScaleWithK) {
       const uint64_t expected = g.base_list[b].bit_serial ? bits_at_8 * static_cast<uint64_t>(k) / 8
                                                           : bits_at_8;
       EXPECT_EQ(bits[static_cast<size_t>(k)], expected) << g.base_list[b].name << " k=" << k;
+    }
+  }
+}
+
+// Energy: the modules' shares sum to the total and the layers' totals to it; latency = cycles /
+// clock; cycles and energy rise with k on a bit-serial array and stay put on a bit-parallel one.
+TEST(Invariants, EnergySumsLatencyIsCyclesOverClockAndBothGrowWithK) {
+  Grid& g = grid();
+  const Workload workload = Workload::from_model(g.model);
+  for (size_t b = 0; b < g.base_list.size(); ++b) {
+    const NpuConfig& config = g.configs[b * g.per_base];
+    const EnergyTable table = EnergyTable::load(config.energy_table_path());
+    const EnergyModel energy(table, config, workload.act_bits);
+    ReportContext context;
+    context.config = &config;
+    context.energy = &energy;
+    context.workload = &workload;
+    double previous_energy = 0;
+    uint64_t previous_cycles = 0;
+    for (int k = 1; k <= 8; ++k) {
+      BitsResult result;
+      result.timing = g.npu(b, 0).simulate_timing(k);
+      const RunSummary summary = summarize(context, result);
+      const std::string where = g.base_list[b].name + " k=" + std::to_string(k);
+      double modules = 0, layers = 0;
+      for (double joules : summary.energy.joules) modules += joules;
+      for (const LayerSummary& layer : summary.layers) layers += layer.energy.total();
+      EXPECT_NEAR(modules, summary.energy_j, 1e-12 * summary.energy_j) << where;
+      EXPECT_NEAR(layers, summary.energy_j, 1e-9 * summary.energy_j) << where;
+      EXPECT_DOUBLE_EQ(summary.latency_s,
+                       static_cast<double>(summary.cycles) * config.cycle_seconds())
+          << where;
+      if (k > 1 && g.base_list[b].bit_serial) {
+        EXPECT_GT(summary.cycles, previous_cycles) << where;
+        EXPECT_GT(summary.energy_j, previous_energy) << where;
+      } else if (k > 1) {
+        EXPECT_EQ(summary.cycles, previous_cycles) << where;
+        EXPECT_DOUBLE_EQ(summary.energy_j, previous_energy) << where;
+      }
+      previous_cycles = summary.cycles;
+      previous_energy = summary.energy_j;
     }
   }
 }
