@@ -234,6 +234,7 @@ void read_energy_table(FieldReader& top, EnergyTable& table) {
   table.sram_write_factor = top.number_in("sram_write_factor", 1.0, kFactorRange.low,
                                           kFactorRange.high, kFactorRange.text);
   table.register_pj_per_bit = required_number(top, "register_pj_per_bit", kPerBitPjRange);
+  table.xor_pj_per_bit = required_number(top, "xor_pj_per_bit", kPerBitPjRange);
   table.dram_pj_per_bit = required_number(top, "dram_pj_per_bit", kPerBitPjRange);
   FieldReader leakage = top.required_object("leakage");
   for (auto [key, value] :
@@ -256,7 +257,7 @@ EnergyTable EnergyTable::load(const std::string& path) {
   return parse(read_text_file(path, kMaxJsonFileBytes, "an energy table"), path);
 }
 
-double EnergyTable::add_pj(int bits) const {
+double EnergyTable::add_pj(double bits) const {
   // Linear in bits: the line through the first and last measured points.
   const EnergyPoint& a = int_add.front();
   const EnergyPoint& b = int_add.back();

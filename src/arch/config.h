@@ -130,6 +130,7 @@ struct EnergyTable {
   std::vector<EnergyPoint> sram_read_64b;  // x = bank capacity in bytes; pJ per 64-bit read
   double sram_write_factor = 1.0;          // write energy / read energy
   double register_pj_per_bit = 0.009;
+  double xor_pj_per_bit = 0.000564;  // one bit of a conditional negate
   double dram_pj_per_bit = 20.3;
   double sram_leakage_uw_per_kib = 0;
   double pe_leakage_uw = 0;
@@ -138,7 +139,9 @@ struct EnergyTable {
   static EnergyTable parse(const std::string& json_text, const std::string& file);
   static EnergyTable load(const std::string& path);
 
-  double add_pj(int bits) const;   // linear in bits through the measured points
+  // Linear in bits through the measured points; a fractional width is the mean of adders of
+  // different widths (the line makes the mean width's energy the mean energy).
+  double add_pj(double bits) const;
   double mult_pj(int bits) const;  // quadratic in bits from the measured point
   // pJ per bit read from an SRAM bank of `bank_bytes`: interpolated linearly in log2(capacity)
   // between measured points, extrapolated with the last slope above, clamped below.

@@ -193,6 +193,7 @@ TEST(EnergyTable, ScalingRules) {
   EXPECT_NEAR(table.sram_read_pj_per_bit(16384), 15.0 / 64, 1e-12);  // log-interpolated
   EXPECT_NEAR(table.sram_read_pj_per_bit(1048576), 100.0 / 64, 1e-12);
   EXPECT_NEAR(table.sram_read_pj_per_bit(2097152), 116.0 / 64, 1e-12);  // last slope above 1 MB
+  EXPECT_NEAR(table.add_pj(9.5), 0.03 + 1.5 * 0.07 / 24, 1e-12);        // a mean width
   EXPECT_FALSE(table.provenance.empty());
   EXPECT_FALSE(table.scaling_rules.empty());
 }
@@ -217,6 +218,17 @@ TEST(EnergyTable, ErrorsNameFileAndField) {
   document["color"] = "green";
   EXPECT_EQ(error_of([&] { EnergyTable::parse(document.dump(), "e.json"); }),
             "e.json: color: unknown key");
+}
+
+TEST(EnergyTable, XorFieldIsChecked) {
+  nlohmann::json document =
+      nlohmann::json::parse(read_text_file(kConfigs + "energy/45nm_horowitz.json"));
+  document.erase("xor_pj_per_bit");
+  EXPECT_EQ(error_of([&] { EnergyTable::parse(document.dump(), "e.json"); }),
+            "e.json: xor_pj_per_bit: missing");
+  document["xor_pj_per_bit"] = 0;
+  EXPECT_EQ(error_of([&] { EnergyTable::parse(document.dump(), "e.json"); }),
+            "e.json: xor_pj_per_bit: must be a number in 0.000001..10000");
 }
 
 // ---- The bad-input corpus of the JSON files (issue "Nothing lost, nothing silent"): one-line

@@ -29,6 +29,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       }
     }
     if (!plausible(table.register_pj_per_bit) || !plausible(table.dram_pj_per_bit) ||
+        !plausible(table.xor_pj_per_bit) ||
         !(table.pe_leakage_uw >= 0 && table.pe_leakage_uw < 1e12) ||
         !(table.sram_leakage_uw_per_kib >= 0 && table.sram_leakage_uw_per_kib < 1e12) ||
         !(table.accumulator_leakage_uw_per_lane >= 0 &&

@@ -1,0 +1,36 @@
+// The MAC array's circuit: a PE's product width and the widths of the adders that reduce a
+// column's products, which the energy model charges its adds at (docs/architecture.md, "Energy
+// model"). Plain data, no SystemC.
+#pragma once
+
+#include <cstdint>
+
+#include "arch/config.h"
+
+namespace bsnpu::arch {
+
+// Bits of one PE's product: act_bits + 1 for a +-1 weight bit (the conditionally negated
+// activation), act_bits + 8 for an 8-bit weight.
+int product_bits(const MacArrayConfig& array, int act_bits);
+// Width n of a bit-parallel PE's n x n multiplier: the table's multiplier is at least 8 x 8.
+int multiplier_bits(int act_bits);
+
+// The adders that reduce one column's products to its sum. A sum of m products of w0 bits needs
+// w0 + ceil(log2 m) bits; an adder is as wide as its wider operand.
+struct ColumnAdders {
+  int product_bits = 0;       // w0
+  uint64_t adders = 0;        // R - 1
+  uint64_t adder_bits = 0;    // the sum of their widths
+  int widest = 0;             // the widest adder's width, 0 when there is none
+  double mean_width() const;  // adder_bits / adders, product_bits when there is none
+};
+// A balanced tree of `inputs` products: level l (from 1) has floor(n/2) adders of width
+// w0 + l - 1, n the operands left after level l - 1 (an odd one passes to the next level).
+ColumnAdders adder_tree_adders(int inputs, int product_bits);
+// A systolic chain of `rows` PEs: the PE of row i (i >= 2) adds its product to the sum of the
+// i - 1 above it, width w0 + ceil(log2(i - 1)).
+ColumnAdders systolic_chain_adders(int rows, int product_bits);
+// The adders of one column of the configured array (tree or chain, over all its rows).
+ColumnAdders column_adders(const MacArrayConfig& array, int product_bits);
+
+}  // namespace bsnpu::arch
