@@ -5,6 +5,8 @@
 namespace bsnpu::arch {
 namespace {
 
+constexpr double kMm2PerUm2 = 1e-6;
+
 // The smallest m with 2^m >= n (n >= 1).
 int ceil_log2(uint64_t n) {
   int m = 0;
@@ -21,6 +23,11 @@ uint64_t sum_ceil_log2(uint64_t n) {
     sum += (last - first + 1) * static_cast<uint64_t>(m);
   }
   return sum;
+}
+
+double multiplier_um2(const AreaTable& cells, int bits) {
+  const double ratio = bits / 8.0;
+  return cells.mult_8x8_um2 * ratio * ratio;
 }
 
 }  // namespace
@@ -65,6 +72,86 @@ ColumnAdders column_adders(const MacArrayConfig& array, int product_bits) {
   return array.organisation == ArrayOrganisation::Systolic
              ? systolic_chain_adders(array.rows, product_bits)
              : adder_tree_adders(array.rows, product_bits);
+}
+
+double AreaBreakdown::module(Module module) const {
+  switch (module) {
+    case Module::MacArray:
+      return pes + column_reduction;
+    case Module::Accumulator:
+      return partial_sums + postproc_lanes;
+    case Module::WeightMemory:
+      return weight_memory;
+    case Module::ActivationBuffer:
+      return activation_buffer;
+    case Module::Dram:
+    case Module::Count:
+      break;
+  }
+  return 0;
+}
+
+double AreaBreakdown::total() const {
+  return pes + column_reduction + partial_sums + postproc_lanes + weight_memory + activation_buffer;
+}
+
+AreaBreakdown estimate_area(const NpuConfig& config, const EnergyTable& table, int act_bits) {
+  const AreaTable& cells = table.area;
+  const MacArrayConfig& array = config.mac_array;
+  const AccumulatorConfig& accumulator = config.accumulator;
+  // Standard-cell logic occupies its cells' area / utilisation once placed and routed.
+  const double logic_mm2 = kMm2PerUm2 / cells.logic_utilisation;
+  const double rows = array.rows;
+  const double cols = array.cols;
+  const double acc_bits = accumulator.bits;
+  const int w0 = product_bits(array, act_bits);
+  AreaBreakdown area;
+
+  // A PE: a conditional negate of the activation (act_bits + 1 XORs) or an n x n multiplier, and
+  // its weight register, twice over with shadow registers.
+  const double datapath_um2 = array.bit_parallel()
+                                  ? multiplier_um2(cells, multiplier_bits(act_bits))
+                                  : cells.xor_um2_per_bit * (act_bits + 1);
+  const double weight_register_um2 =
+      cells.register_um2_per_bit * array.weight_bits * (array.double_buffered ? 2 : 1);
+  area.pes = rows * cols * (datapath_um2 + weight_register_um2) * logic_mm2;
+
+  // A column: its ripple-carry adders, one full adder per bit; a systolic column also registers,
+  // in each row, the activation passing right and the partial sum passing down (the sum of i
+  // products in row i, w0 + ceil(log2 i) bits).
+  double column_um2 =
+      static_cast<double>(column_adders(array, w0).adder_bits) * cells.full_adder_um2_per_bit;
+  if (array.organisation == ArrayOrganisation::Systolic) {
+    const uint64_t partial_sum_bits =
+        static_cast<uint64_t>(array.rows) * static_cast<uint64_t>(w0) +
+        sum_ceil_log2(static_cast<uint64_t>(array.rows));
+    column_um2 +=
+        cells.register_um2_per_bit * (rows * act_bits + static_cast<double>(partial_sum_bits));
+  }
+  area.column_reduction = cols * column_um2 * logic_mm2;
+
+  // Per column: depth partial sums of acc_bits (a storage macro, its area already placed) and the
+  // shift-accumulate adder r <- 2r + S.
+  area.partial_sums =
+      cols * accumulator.depth * acc_bits * cells.partial_sum_um2_per_bit * kMm2PerUm2 +
+      cols * acc_bits * cells.full_adder_um2_per_bit * logic_mm2;
+
+  // A lane, as the energy model's requantization: acc x M (a 32 x 32 multiplier), + offset (a
+  // 64-bit adder), the rounding and the fused residual or pool add (two acc_bits adders), and a
+  // pipeline register for the 64-bit product and the acc_bits result.
+  const double lane_um2 = multiplier_um2(cells, 32) +
+                          cells.full_adder_um2_per_bit * (64 + 2 * acc_bits) +
+                          cells.register_um2_per_bit * (64 + acc_bits);
+  area.postproc_lanes = accumulator.postproc_lanes * lane_um2 * logic_mm2;
+
+  // Each memory: its KiB at the density of one bank's capacity.
+  auto sram_mm2 = [&](const MemoryConfig& memory) {
+    return static_cast<double>(memory.capacity_bits) / 8192.0 *
+           table.sram_mm2_per_kib(static_cast<double>(memory.bank_bytes()));
+  };
+  area.weight_memory = sram_mm2(config.weight_memory);
+  area.activation_buffer = sram_mm2(config.activation_buffer);
+  return area;
 }
 
 }  // namespace bsnpu::arch

@@ -1,10 +1,11 @@
-// The MAC array's circuit: a PE's product width and the widths of the adders that reduce a
-// column's products, which the energy model charges its adds at (docs/architecture.md, "Energy
-// model"). Plain data, no SystemC.
+// The NPU's silicon area per module, composed from the cell and memory areas of the technology
+// table (configs/energy/*.json, "area"), and the widths of the MAC array's column adders that the
+// energy model shares. Plain data, no SystemC. See docs/architecture.md, "Area model".
 #pragma once
 
 #include <cstdint>
 
+#include "arch/actions.h"
 #include "arch/config.h"
 
 namespace bsnpu::arch {
@@ -32,5 +33,19 @@ ColumnAdders adder_tree_adders(int inputs, int product_bits);
 ColumnAdders systolic_chain_adders(int rows, int product_bits);
 // The adders of one column of the configured array (tree or chain, over all its rows).
 ColumnAdders column_adders(const MacArrayConfig& array, int product_bits);
+
+// Area in mm^2 of the on-chip modules, by component (docs/architecture.md, "Area model").
+struct AreaBreakdown {
+  double pes = 0;                // MacArray: the PEs' datapath and weight registers
+  double column_reduction = 0;   // MacArray: the column adders (and the systolic registers)
+  double partial_sums = 0;       // Accumulator: partial-sum storage and shift-accumulate adders
+  double postproc_lanes = 0;     // Accumulator: requantization lanes
+  double weight_memory = 0;      // SRAM
+  double activation_buffer = 0;  // SRAM
+
+  double module(Module module) const;  // 0 for the Dram, which is off chip
+  double total() const;
+};
+AreaBreakdown estimate_area(const NpuConfig& config, const EnergyTable& table, int act_bits);
 
 }  // namespace bsnpu::arch

@@ -1,5 +1,5 @@
-// The MAC array's column adders at their real widths, and the energy of a PE's conditional negate
-// and of a column's adds.
+// The MAC array's column adders at their real widths, the energy of a PE's conditional negate and
+// of a column's adds, and the area model.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -9,6 +9,7 @@
 
 #include "arch/area.h"
 #include "arch/energy.h"
+#include "arch/report.h"
 
 namespace bsnpu::arch {
 namespace {
@@ -16,6 +17,7 @@ namespace {
 const std::string kConfigs = BSNPU_SOURCE_DIR "/configs/";
 constexpr int kActBits = 8;  // the shipped model's
 
+NpuConfig default_config() { return NpuConfig::load(kConfigs + "default.json"); }
 EnergyTable shipped_table() { return EnergyTable::load(kConfigs + "energy/45nm_horowitz.json"); }
 
 NpuConfig config_with(const std::function<void(nlohmann::json&)>& edit) {
@@ -123,6 +125,71 @@ TEST(EnergyModel, ConditionalNegateAndAddsAtTheirWidths) {
         << organisation;
     // Below the widest adder, the former upper bound.
     EXPECT_LT(energy.pj(Action::AdderTreeAdd), table.add_pj(adders.widest)) << organisation;
+  }
+}
+
+TEST(Area, DefaultConfigByHand) {
+  const AreaBreakdown area = estimate_area(default_config(), shipped_table(), kActBits);
+  const double placed = 1e-6 / 0.7;  // mm^2 per um^2 of cells
+  // 64 x 64 PEs: 9 XORs and two weight-register bits (shadow registers) each.
+  EXPECT_NEAR(area.pes, 4096 * (9 * 1.596 + 2 * 4.522) * placed, 1e-12);
+  // 64 columns of a 64-input tree of 624 adder bits.
+  EXPECT_NEAR(area.column_reduction, 64 * 624 * 4.256 * placed, 1e-12);
+  // 64 columns x 256 partial sums x 32 bits, and a 32-bit shift-accumulate adder per column.
+  EXPECT_NEAR(area.partial_sums, 64 * 256 * 32 * 1.4e-6 + 64 * 32 * 4.256 * placed, 1e-12);
+  // 64 lanes: a 32 x 32 multiplier, 64 + 2 x 32 adder bits, 64 + 32 register bits.
+  EXPECT_NEAR(area.postproc_lanes,
+              64 * (16 * 306.4 + (64 + 64) * 4.256 + (64 + 32) * 4.522) * placed, 1e-12);
+  // 512 KiB in banks of 64 KiB; 256 KiB in banks of 32 KiB (between the 8 and 64 KiB points).
+  EXPECT_NEAR(area.weight_memory, 512 * 0.00472, 1e-12);
+  EXPECT_NEAR(area.activation_buffer, 256 * (0.0063 + (2.0 / 3) * (0.00472 - 0.0063)), 1e-12);
+}
+
+TEST(Area, ComponentsSumToTheTotal) {
+  for (const char* name : {"default.json", "edge.json", "large.json", "scalesim_ws64.json"}) {
+    const AreaBreakdown area =
+        estimate_area(NpuConfig::load(kConfigs + name), shipped_table(), kActBits);
+    const nlohmann::ordered_json report = area_report(area);
+    double modules = 0, components = 0;
+    for (const auto& item : report["modules"].items()) modules += item.value().get<double>();
+    for (const auto& item : report["components"].items()) {
+      EXPECT_GT(item.value().get<double>(), 0) << name << " " << item.key();
+      components += item.value().get<double>();
+    }
+    const double total = report["total"].get<double>();
+    EXPECT_GT(total, 0) << name;
+    EXPECT_NEAR(modules, total, 1e-12 * total) << name;
+    EXPECT_NEAR(components, total, 1e-12 * total) << name;
+    EXPECT_DOUBLE_EQ(area.module(Module::Dram), 0) << name;  // off chip
+  }
+}
+
+TEST(Area, GrowsWithEveryResource) {
+  const EnergyTable table = shipped_table();
+  const double base = estimate_area(default_config(), table, kActBits).total();
+  const std::vector<std::function<void(nlohmann::json&)>> larger = {
+      [](nlohmann::json& c) { c["mac_array"]["rows"] = 128; },
+      [](nlohmann::json& c) { c["mac_array"]["cols"] = 128; },
+      [](nlohmann::json& c) { c["mac_array"]["weight_bits"] = 8; },
+      [](nlohmann::json& c) { c["accumulator"]["depth"] = 512; },
+      [](nlohmann::json& c) { c["accumulator"]["postproc_lanes"] = 128; },
+      [](nlohmann::json& c) { c["weight_memory"]["capacity_kib"] = 1024; },
+      [](nlohmann::json& c) { c["activation_buffer"]["capacity_kib"] = 512; },
+  };
+  for (size_t i = 0; i < larger.size(); ++i) {
+    EXPECT_GT(estimate_area(config_with(larger[i]), table, kActBits).total(), base) << i;
+  }
+  // SRAM area grows with capacity, below, between and above the table's points.
+  double previous = 0;
+  for (int kib = 1; kib <= 1 << 16; kib *= 2) {
+    const double sram = estimate_area(config_with([&](nlohmann::json& c) {
+                                        c["activation_buffer"]["capacity_kib"] = kib;
+                                        c["activation_buffer"]["banks"] = 1;
+                                      }),
+                                      table, kActBits)
+                            .activation_buffer;
+    EXPECT_GT(sram, previous) << kib;
+    previous = sram;
   }
 }
 

@@ -1,6 +1,6 @@
 // libFuzzer target: the energy-table parser (arch::EnergyTable::parse) on arbitrary bytes. An
-// accepted table must give finite, positive energies for every width and capacity a config can
-// ask for (1..64 bits, banks of 1 byte .. 1 TiB).
+// accepted table must give finite, positive energies and SRAM densities for every width and
+// capacity a config can ask for (1..64 bits, banks of 1 byte .. 1 TiB).
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -25,6 +25,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       if (!plausible(table.sram_read_pj_per_bit(bytes)) ||
           !plausible(table.sram_read_pj_per_bit(bytes) * table.sram_write_factor)) {
         fuzz::finding("accepted energy table gives an SRAM energy out of range at " +
+                      std::to_string(bytes) + " bytes");
+      }
+      if (!plausible(table.sram_mm2_per_kib(bytes))) {
+        fuzz::finding("accepted energy table gives an SRAM density out of range at " +
                       std::to_string(bytes) + " bytes");
       }
     }
