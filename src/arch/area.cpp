@@ -1,6 +1,8 @@
 #include "arch/area.h"
 
 #include <algorithm>
+#include <cmath>
+#include <cstdio>
 
 namespace bsnpu::arch {
 namespace {
@@ -152,6 +154,60 @@ AreaBreakdown estimate_area(const NpuConfig& config, const EnergyTable& table, i
   area.weight_memory = sram_mm2(config.weight_memory);
   area.activation_buffer = sram_mm2(config.activation_buffer);
   return area;
+}
+
+CriticalPath heuristic_critical_path(const NpuConfig& config, const EnergyTable& table,
+                                     int act_bits) {
+  const MacArrayConfig& array = config.mac_array;
+  const ClockCheckTable& delays = table.clock_check;
+  const AreaBreakdown area = estimate_area(config, table, act_bits);
+  const double pes = static_cast<double>(array.rows) * array.cols;
+  const double pitch_mm = std::sqrt((area.pes + area.column_reduction) / pes);
+  const ColumnAdders adders = column_adders(array, product_bits(array, act_bits));
+  // A PE's logic: one XOR, or an n x n multiplier's partial-product tree and final adder (about
+  // 2 log2 n levels). A fast adder of w bits resolves in about log2 w levels.
+  const int pe_levels = array.bit_parallel() ? 2 * ceil_log2(multiplier_bits(act_bits)) : 1;
+  const int final_adder_levels =
+      adders.widest > 0 ? ceil_log2(static_cast<uint64_t>(adders.widest)) : 0;
+  CriticalPath path;
+  path.register_ps = delays.register_overhead_ps;
+  if (array.organisation == ArrayOrganisation::Systolic) {
+    // Neighbour to neighbour: each PE negates or multiplies and adds into the passing sum.
+    path.wire_mm = pitch_mm;
+    path.logic_levels = pe_levels + final_adder_levels;
+  } else {
+    // A row's activation crosses the row through a buffer tree (log4 C levels) to C PEs; the
+    // column's carry-save tree (log2 R levels) and final adder spread over the pipeline stages.
+    path.wire_mm = array.cols * pitch_mm;
+    const int fanout_levels = (ceil_log2(static_cast<uint64_t>(array.cols)) + 1) / 2;
+    const int reduction_levels = ceil_log2(static_cast<uint64_t>(array.rows)) + final_adder_levels;
+    const int stages = std::max(1, array.pipeline_cycles);
+    path.logic_levels = pe_levels + fanout_levels + (reduction_levels + stages - 1) / stages;
+  }
+  path.wire_ps = delays.wire_ps_per_mm * path.wire_mm;
+  path.logic_ps = delays.gate_ps * path.logic_levels;
+  return path;
+}
+
+std::string clock_warning(const NpuConfig& config, const EnergyTable& table, int act_bits) {
+  const CriticalPath path = heuristic_critical_path(config, table, act_bits);
+  const double max_mhz = 1e6 / path.total_ps();
+  if (config.clock_mhz <= max_mhz) return "";
+  auto number = [](const char* format, double value) {
+    char text[64];
+    std::snprintf(text, sizeof text, format, value);
+    return std::string(text);
+  };
+  return config.file + ": clock_mhz: " + number("%g", config.clock_mhz) + " MHz is above the " +
+         number("%.0f", max_mhz) + " MHz a " + std::to_string(config.mac_array.rows) + " x " +
+         std::to_string(config.mac_array.cols) + " " +
+         organisation_name(config.mac_array.organisation) +
+         " array plausibly reaches with the delays of " + table.name +
+         ": heuristic critical path " + number("%.0f", path.total_ps()) + " ps (registers " +
+         number("%.0f", path.register_ps) + " ps, " + number("%.2f", path.wire_mm) +
+         " mm of wire " + number("%.0f", path.wire_ps) + " ps, " +
+         std::to_string(path.logic_levels) + " logic levels " + number("%.0f", path.logic_ps) +
+         " ps; docs/architecture.md, \"Clock check\")";
 }
 
 }  // namespace bsnpu::arch

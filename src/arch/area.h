@@ -1,9 +1,11 @@
 // The NPU's silicon area per module, composed from the cell and memory areas of the technology
-// table (configs/energy/*.json, "area"), and the widths of the MAC array's column adders that the
-// energy model shares. Plain data, no SystemC. See docs/architecture.md, "Area model".
+// table (configs/energy/*.json, "area"), the widths of the MAC array's column adders that the
+// energy model shares, and the heuristic clock check against the array's size. Plain data, no
+// SystemC. See docs/architecture.md, "Area model" and "Clock check".
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 #include "arch/actions.h"
 #include "arch/config.h"
@@ -47,5 +49,22 @@ struct AreaBreakdown {
   double total() const;
 };
 AreaBreakdown estimate_area(const NpuConfig& config, const EnergyTable& table, int act_bits);
+
+// A heuristic lower bound on the clock period of the configured array at the table's node
+// (docs/architecture.md, "Clock check"): the register overhead, the wire a row's activation
+// crosses in one cycle, and the logic levels of one pipeline stage.
+struct CriticalPath {
+  double register_ps = 0;
+  double wire_mm = 0;
+  double wire_ps = 0;
+  int logic_levels = 0;
+  double logic_ps = 0;
+  double total_ps() const { return register_ps + wire_ps + logic_ps; }
+};
+CriticalPath heuristic_critical_path(const NpuConfig& config, const EnergyTable& table,
+                                     int act_bits);
+// "FILE: clock_mhz: ..." when the configured clock is faster than the heuristic critical path
+// allows, else empty. A warning, not an error: the bound is a heuristic.
+std::string clock_warning(const NpuConfig& config, const EnergyTable& table, int act_bits);
 
 }  // namespace bsnpu::arch

@@ -47,6 +47,7 @@ constexpr Range kLeakageRange{0, 1e6, "0..1000000"};
 constexpr Range kCellAreaRange{1e-6, 1e6, "0.000001..1000000"};  // um^2
 constexpr Range kSramAreaRange{1e-9, 1e3, "0.000000001..1000"};  // mm^2 per KiB
 constexpr Range kUtilisationRange{0.05, 1, "0.05..1"};
+constexpr Range kDelayRange{1e-3, 1e6, "0.001..1000000"};  // ps, ps per mm
 
 double required_number(FieldReader& reader, const std::string& key, const Range& range) {
   reader.require(key);
@@ -243,6 +244,18 @@ AreaTable read_area(FieldReader reader) {
   return area;
 }
 
+ClockCheckTable read_clock_check(FieldReader reader) {
+  ClockCheckTable check;
+  for (auto [key, value] :
+       {std::pair{"register_overhead_ps", &check.register_overhead_ps},
+        std::pair{"gate_ps", &check.gate_ps}, std::pair{"wire_ps_per_mm", &check.wire_ps_per_mm}}) {
+    *value = required_number(reader, key, kDelayRange);
+  }
+  reader.string("note", "");
+  reader.finish();
+  return check;
+}
+
 void read_energy_table(FieldReader& top, EnergyTable& table) {
   table.provenance = top.strings("provenance");
   table.scaling_rules = top.strings("scaling_rules");
@@ -282,6 +295,7 @@ void read_energy_table(FieldReader& top, EnergyTable& table) {
   leakage.string("note", "");
   leakage.finish();
   table.area = read_area(top.required_object("area"));
+  table.clock_check = read_clock_check(top.required_object("clock_check"));
 }
 
 }  // namespace

@@ -130,6 +130,14 @@ struct AreaTable {
   std::vector<CurvePoint> sram_mm2_per_kib;  // x = bank capacity in bytes
 };
 
+// The table's "clock_check" object: the delays of the heuristic critical path that bounds a
+// plausible clock for an array (docs/architecture.md, "Clock check").
+struct ClockCheckTable {
+  double register_overhead_ps = 0;  // flip-flop clock-to-output plus setup
+  double gate_ps = 0;               // one logic level (a full adder's carry, an XOR, a buffer)
+  double wire_ps_per_mm = 0;        // a repeated on-chip wire
+};
+
 // Per-action energies in pJ with their provenance, and the scaling rules that extend them.
 struct EnergyTable {
   std::string file;
@@ -148,6 +156,7 @@ struct EnergyTable {
   double pe_leakage_uw = 0;
   double accumulator_leakage_uw_per_lane = 0;
   AreaTable area;
+  ClockCheckTable clock_check;
 
   static EnergyTable parse(const std::string& json_text, const std::string& file);
   static EnergyTable load(const std::string& path);

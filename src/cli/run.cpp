@@ -95,6 +95,8 @@ int run_command(int argc, char** argv) {
   // An oversized schedule fails here, before any k is simulated (bits are sorted: the last k has
   // the most passes).
   arch::check_schedule_size(npu.workload(), config, inputs.bits.back());
+  const std::string clock_warning = arch::clock_warning(config, table, npu.workload().act_bits);
+  if (!clock_warning.empty()) std::fprintf(stderr, "bsnpu: warning: %s\n", clock_warning.c_str());
   const arch::EnergyModel energy(table, config, npu.workload().act_bits);
   std::vector<arch::BitsResult> results;
   double timing_seconds = 0, functional_seconds = 0;

@@ -1,5 +1,5 @@
 // The MAC array's column adders at their real widths, the energy of a PE's conditional negate and
-// of a column's adds, and the area model.
+// of a column's adds, the area model, and the heuristic clock check.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -191,6 +191,39 @@ TEST(Area, GrowsWithEveryResource) {
     EXPECT_GT(sram, previous) << kib;
     previous = sram;
   }
+}
+
+TEST(ClockCheck, WarnsForAnImplausibleClockOnly) {
+  const EnergyTable table = shipped_table();
+  for (const char* name : {"default.json", "edge.json", "large.json", "scalesim_ws64.json"}) {
+    EXPECT_EQ(clock_warning(NpuConfig::load(kConfigs + name), table, kActBits), "") << name;
+  }
+  const NpuConfig fast_and_big = config_with([](nlohmann::json& c) {
+    c["mac_array"]["rows"] = 256;
+    c["mac_array"]["cols"] = 256;
+    c["clock_mhz"] = 2000;
+  });
+  // Registers 130 ps; the row: 256 PEs at the pitch of a PE with its share of the column tree;
+  // one XOR, log4 256 = 4 buffer levels and ceil((log2 256 + log2 16) / 8) = 2 tree levels.
+  const CriticalPath path = heuristic_critical_path(fast_and_big, table, kActBits);
+  const AreaBreakdown area = estimate_area(fast_and_big, table, kActBits);
+  EXPECT_NEAR(path.wire_mm, 256 * std::sqrt((area.pes + area.column_reduction) / 65536), 1e-12);
+  EXPECT_EQ(path.logic_levels, 1 + 4 + 2);
+  EXPECT_NEAR(path.total_ps(), 130 + 100 * path.wire_mm + 60 * 7, 1e-9);
+  const std::string warning = clock_warning(fast_and_big, table, kActBits);
+  EXPECT_EQ(warning.rfind("configs/x.json: clock_mhz: 2000 MHz is above the 1253 MHz a 256 x 256 "
+                          "adder_tree array plausibly reaches",
+                          0),
+            0u)
+      << warning;
+  EXPECT_EQ(warning.find('\n'), std::string::npos);
+  EXPECT_EQ(clock_warning(config_with([](nlohmann::json& c) {
+                            c["mac_array"]["rows"] = 256;
+                            c["mac_array"]["cols"] = 256;
+                            c["clock_mhz"] = 1000;
+                          }),
+                          table, kActBits),
+            "");
 }
 
 }  // namespace

@@ -278,6 +278,18 @@ TEST(EnergyTable, AreaFieldsAreChecked) {
             "e.json: area.sram_mm2_per_kib[0].pj: unknown key");
 }
 
+TEST(EnergyTable, ClockCheckFieldsAreChecked) {
+  using nlohmann::json;
+  EXPECT_EQ(table_error_after([](json& t) { t.erase("clock_check"); }),
+            "e.json: clock_check: missing");
+  EXPECT_EQ(table_error_after([](json& t) { t["clock_check"].erase("gate_ps"); }),
+            "e.json: clock_check.gate_ps: missing");
+  EXPECT_EQ(table_error_after([](json& t) { t["clock_check"]["wire_ps_per_mm"] = 0; }),
+            "e.json: clock_check.wire_ps_per_mm: must be a number in 0.001..1000000");
+  EXPECT_EQ(table_error_after([](json& t) { t["clock_check"]["fo4_ps"] = 20; }),
+            "e.json: clock_check.fo4_ps: unknown key");
+}
+
 // ---- The bad-input corpus of the JSON files (issue "Nothing lost, nothing silent"): one-line
 // messages naming the file and the field.
 
