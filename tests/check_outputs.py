@@ -17,9 +17,13 @@ Independent of the C++ program:
   pixel tiles reads the layer's k planes from the weight SRAM once); weights_resident = all 8
   planes of every layer fit in the weight SRAM, and then, if the activation SRAM holds four of the
   largest feature maps (no spill), dram_bits is the input image alone; latency = cycles / clock;
-- run, across k: weight_bits_read(k) * 8 == weight_bits_read(8) * k, cycles rise with k.
+- run, across k: weight_bits_read(k) * 8 == weight_bits_read(8) * k, cycles rise with k;
+- run, area: each memory's area is its KiB x the table's sram_mm2_per_kib at one bank's capacity
+  (linear in log2 between the points, clamped outside them).
 Invariants of the report itself: cycles = compute + stall, the layer rows sum to the totals,
-energy_j = sum of energy_breakdown_j.
+energy_j = sum of energy_breakdown_j, the area's modules and components each sum to its total,
+images_per_s_per_mm2 = 1 / (latency_s x area) and accuracy_per_mcycle_per_mm2 =
+accuracy_per_mcycle / area.
 """
 
 import hashlib
@@ -88,6 +92,43 @@ def weight_bits_read(ops, k, depth):
     return total
 
 
+def sram_mm2_per_kib(points, bank_bytes):
+    """The table's density curve: linear in log2(capacity) between points, clamped outside."""
+    if bank_bytes <= points[0]["capacity_bytes"]:
+        return points[0]["mm2_per_kib"]
+    if bank_bytes >= points[-1]["capacity_bytes"]:
+        return points[-1]["mm2_per_kib"]
+    for a, b in zip(points, points[1:]):
+        if bank_bytes <= b["capacity_bytes"]:
+            t = (math.log2(bank_bytes) - math.log2(a["capacity_bytes"])) / (
+                math.log2(b["capacity_bytes"]) - math.log2(a["capacity_bytes"]))
+            return a["mm2_per_kib"] + t * (b["mm2_per_kib"] - a["mm2_per_kib"])
+
+
+def check_area(report, config, config_path):
+    area = report["area_mm2"]
+    total = area["total"]
+    check(total > 0, f"area {total:.3f} mm^2")
+    for part in ("modules", "components"):
+        check(math.isclose(sum(area[part].values()), total, rel_tol=1e-9), f"area {part} sum to the total")
+    table_path = os.path.join(os.path.dirname(os.path.abspath(config_path)), config.get("energy_table",
+                              "energy/45nm_horowitz.json"))
+    with open(table_path) as f:
+        points = json.load(f)["area"]["sram_mm2_per_kib"]
+    for memory in ("weight_memory", "activation_buffer"):
+        kib, banks = config[memory]["capacity_kib"], config[memory]["banks"]
+        expected = kib * sram_mm2_per_kib(points, kib * 1024 / banks)
+        check(math.isclose(area["modules"][memory], expected, rel_tol=1e-9),
+              f"{memory} area {area['modules'][memory]:.4f} mm^2 = {kib} KiB at the density of "
+              f"{kib // banks} KiB banks")
+    for r in report["results"]:
+        k = r["bits"]
+        check(math.isclose(r["images_per_s_per_mm2"], 1 / (r["latency_s"] * total), rel_tol=1e-9),
+              f"k={k}: images_per_s_per_mm2 = 1 / (latency x area)")
+        check(math.isclose(r["accuracy_per_mcycle_per_mm2"], r["accuracy_per_mcycle"] / total, rel_tol=1e-9),
+              f"k={k}: accuracy_per_mcycle_per_mm2 = accuracy_per_mcycle / area")
+
+
 def check_run(report, config_path):
     with open(config_path) as f:
         config = json.load(f)
@@ -145,6 +186,7 @@ def check_run(report, config_path):
                   f"k={k}: weight_bits_read {r['weight_bits_read']} = k/8 of {by_k[8]['weight_bits_read']}")
     for low, high in zip(bits, bits[1:]):
         check(by_k[high]["cycles"] > by_k[low]["cycles"], f"cycles rise from k={low} to k={high}")
+    check_area(report, config, config_path)
 
 
 def main(argv):

@@ -44,23 +44,28 @@ constexpr Range kSramPjRange{1e-6, 1e6, "0.000001..1000000"};
 constexpr Range kPerBitPjRange{1e-6, 1e4, "0.000001..10000"};
 constexpr Range kFactorRange{0.01, 100, "0.01..100"};
 constexpr Range kLeakageRange{0, 1e6, "0..1000000"};
+constexpr Range kCellAreaRange{1e-6, 1e6, "0.000001..1000000"};  // um^2
+constexpr Range kSramAreaRange{1e-9, 1e3, "0.000000001..1000"};  // mm^2 per KiB
+constexpr Range kUtilisationRange{0.05, 1, "0.05..1"};
+constexpr Range kDelayRange{1e-3, 1e6, "0.001..1000000"};  // ps, ps per mm
 
 double required_number(FieldReader& reader, const std::string& key, const Range& range) {
   reader.require(key);
   return reader.number_in(key, 0, range.low, range.high, range.text);
 }
 
-std::vector<EnergyPoint> parse_points(FieldReader& reader, const std::string& key,
-                                      const std::string& x_name, const Range& x_range,
-                                      const Range& pj_range, size_t min_points) {
-  std::vector<EnergyPoint> points;
+std::vector<CurvePoint> parse_points(FieldReader& reader, const std::string& key,
+                                     const std::string& x_name, const Range& x_range,
+                                     const std::string& y_name, const Range& y_range,
+                                     size_t min_points) {
+  std::vector<CurvePoint> points;
   for (FieldReader& point :
        reader.objects(key, min_points,
                       "must be an array of at least " + std::to_string(min_points) + " {\"" +
-                          x_name + "\", \"pj\"} points")) {
-    EnergyPoint p;
+                          x_name + "\", \"" + y_name + "\"} points")) {
+    CurvePoint p;
     p.x = required_number(point, x_name, x_range);
-    p.pj = required_number(point, "pj", pj_range);
+    p.y = required_number(point, y_name, y_range);
     point.finish();
     if (!points.empty() && p.x <= points.back().x) {
       reader.fail(key, "points must be sorted by strictly increasing " + x_name);
@@ -87,16 +92,17 @@ Parsed parse_document(const std::string& json_text, const std::string& file,
   return parsed;
 }
 
-double interpolate(const std::vector<EnergyPoint>& points, double x, bool log_x, bool clamp_below) {
-  auto coordinate = [&](double value) { return log_x ? std::log2(value) : value; };
-  if (points.size() == 1) return points[0].pj;
-  if (clamp_below && x <= points.front().x) return points.front().pj;
+// Linear in log2(x) between the points; clamped below the first point, and above the last one
+// when `clamp_above` (else extended with the last slope).
+double interpolate_log2(const std::vector<CurvePoint>& points, double x, bool clamp_above) {
+  if (points.size() == 1 || x <= points.front().x) return points.front().y;
+  if (clamp_above && x >= points.back().x) return points.back().y;
   size_t upper = 1;
   while (upper + 1 < points.size() && x > points[upper].x) ++upper;
-  const EnergyPoint& a = points[upper - 1];
-  const EnergyPoint& b = points[upper];
-  const double t = (coordinate(x) - coordinate(a.x)) / (coordinate(b.x) - coordinate(a.x));
-  return a.pj + t * (b.pj - a.pj);
+  const CurvePoint& a = points[upper - 1];
+  const CurvePoint& b = points[upper];
+  const double t = (std::log2(x) - std::log2(a.x)) / (std::log2(b.x) - std::log2(a.x));
+  return a.y + t * (b.y - a.y);
 }
 
 }  // namespace
@@ -297,33 +303,76 @@ std::string NpuConfig::energy_table_path() const {
 
 namespace {
 
+AreaTable read_area(FieldReader reader) {
+  AreaTable area;
+  for (auto [key, value] : {std::pair{"xor_um2_per_bit", &area.xor_um2_per_bit},
+                            std::pair{"full_adder_um2_per_bit", &area.full_adder_um2_per_bit},
+                            std::pair{"register_um2_per_bit", &area.register_um2_per_bit},
+                            std::pair{"mult_8x8_um2", &area.mult_8x8_um2}}) {
+    *value = required_number(reader, key, kCellAreaRange);
+  }
+  area.logic_utilisation = required_number(reader, "logic_utilisation", kUtilisationRange);
+  area.sram_mm2_per_kib = parse_points(reader, "sram_mm2_per_kib", "capacity_bytes", kCapacityRange,
+                                       "mm2_per_kib", kSramAreaRange, 1);
+  // Between two points the area of a memory, capacity x density, is linear in log2(capacity) times
+  // capacity; it must not shrink as capacity grows (a bigger memory never takes less room), which
+  // holds when at each upper point the density exceeds -slope / ln 2, slope per doubling.
+  const std::vector<CurvePoint>& sram = area.sram_mm2_per_kib;
+  for (size_t i = 1; i < sram.size(); ++i) {
+    const double slope =
+        (sram[i].y - sram[i - 1].y) / (std::log2(sram[i].x) - std::log2(sram[i - 1].x));
+    if (sram[i].y + slope / std::log(2.0) < 0) {
+      reader.fail("sram_mm2_per_kib",
+                  "the area of a memory must not shrink as its capacity grows (density falls "
+                  "faster than 1/capacity between points " +
+                      std::to_string(i - 1) + " and " + std::to_string(i) + ")");
+    }
+  }
+  reader.string("note", "");
+  reader.finish();
+  return area;
+}
+
+ClockCheckTable read_clock_check(FieldReader reader) {
+  ClockCheckTable check;
+  for (auto [key, value] :
+       {std::pair{"register_overhead_ps", &check.register_overhead_ps},
+        std::pair{"gate_ps", &check.gate_ps}, std::pair{"wire_ps_per_mm", &check.wire_ps_per_mm}}) {
+    *value = required_number(reader, key, kDelayRange);
+  }
+  reader.string("note", "");
+  reader.finish();
+  return check;
+}
+
 void read_energy_table(FieldReader& top, EnergyTable& table) {
   table.provenance = top.strings("provenance");
   table.scaling_rules = top.strings("scaling_rules");
-  table.int_add = parse_points(top, "int_add", "bits", kBitsRange, kLogicPjRange, 2);
+  table.int_add = parse_points(top, "int_add", "bits", kBitsRange, "pj", kLogicPjRange, 2);
   // add_pj extends the line through the first and last points to every width used (1..64).
   for (const double bits : {1.0, 64.0}) {
-    const EnergyPoint& a = table.int_add.front();
-    const EnergyPoint& b = table.int_add.back();
-    if (!(a.pj + (bits - a.x) * (b.pj - a.pj) / (b.x - a.x) > 0)) {
+    const CurvePoint& a = table.int_add.front();
+    const CurvePoint& b = table.int_add.back();
+    if (!(a.y + (bits - a.x) * (b.y - a.y) / (b.x - a.x) > 0)) {
       top.fail("int_add",
                "the line through the first and last points must stay positive from 1 to 64 bits");
     }
   }
-  const std::vector<EnergyPoint> mult =
-      parse_points(top, "int_mult", "bits", kBitsRange, kLogicPjRange, 1);
+  const std::vector<CurvePoint> mult =
+      parse_points(top, "int_mult", "bits", kBitsRange, "pj", kLogicPjRange, 1);
   table.int_mult = mult.back();
   table.sram_read_64b =
-      parse_points(top, "sram_read_64b", "capacity_bytes", kCapacityRange, kSramPjRange, 1);
+      parse_points(top, "sram_read_64b", "capacity_bytes", kCapacityRange, "pj", kSramPjRange, 1);
   // Extrapolated with the last slope above the last point: a falling curve would go negative.
   for (size_t i = 1; i < table.sram_read_64b.size(); ++i) {
-    if (table.sram_read_64b[i].pj < table.sram_read_64b[i - 1].pj) {
+    if (table.sram_read_64b[i].y < table.sram_read_64b[i - 1].y) {
       top.fail("sram_read_64b", "pj must not decrease as capacity_bytes grows");
     }
   }
   table.sram_write_factor = top.number_in("sram_write_factor", 1.0, kFactorRange.low,
                                           kFactorRange.high, kFactorRange.text);
   table.register_pj_per_bit = required_number(top, "register_pj_per_bit", kPerBitPjRange);
+  table.xor_pj_per_bit = required_number(top, "xor_pj_per_bit", kPerBitPjRange);
   table.dram_pj_per_bit = required_number(top, "dram_pj_per_bit", kPerBitPjRange);
   FieldReader leakage = top.required_object("leakage");
   for (auto [key, value] :
@@ -334,6 +383,8 @@ void read_energy_table(FieldReader& top, EnergyTable& table) {
   }
   leakage.string("note", "");
   leakage.finish();
+  table.area = read_area(top.required_object("area"));
+  table.clock_check = read_clock_check(top.required_object("clock_check"));
 }
 
 }  // namespace
@@ -346,20 +397,25 @@ EnergyTable EnergyTable::load(const std::string& path) {
   return parse(read_text_file(path, kMaxJsonFileBytes, "an energy table"), path);
 }
 
-double EnergyTable::add_pj(int bits) const {
+double EnergyTable::add_pj(double bits) const {
   // Linear in bits: the line through the first and last measured points.
-  const EnergyPoint& a = int_add.front();
-  const EnergyPoint& b = int_add.back();
-  return a.pj + (bits - a.x) * (b.pj - a.pj) / (b.x - a.x);
+  const CurvePoint& a = int_add.front();
+  const CurvePoint& b = int_add.back();
+  return a.y + (bits - a.x) * (b.y - a.y) / (b.x - a.x);
 }
 
 double EnergyTable::mult_pj(int bits) const {
   const double ratio = bits / int_mult.x;
-  return int_mult.pj * ratio * ratio;
+  return int_mult.y * ratio * ratio;
 }
 
 double EnergyTable::sram_read_pj_per_bit(double bank_bytes) const {
-  return interpolate(sram_read_64b, bank_bytes, true, true) / 64.0;
+  return interpolate_log2(sram_read_64b, bank_bytes, false) / 64.0;
+}
+
+double EnergyTable::sram_mm2_per_kib(double bank_bytes) const {
+  // Clamped above: a density falling with the last slope would reach zero.
+  return interpolate_log2(area.sram_mm2_per_kib, bank_bytes, true);
 }
 
 }  // namespace bsnpu::arch

@@ -156,10 +156,29 @@ struct NpuConfig {
   std::string energy_table_path() const;
 };
 
-// One point of a measured curve (bits or bytes -> pJ).
-struct EnergyPoint {
+// One point of a measured curve: bits or bytes -> pJ, or bank bytes -> mm^2 per KiB.
+struct CurvePoint {
   double x = 0;
-  double pj = 0;
+  double y = 0;
+};
+
+// The table's "area" object: cell and memory areas the area model composes modules from
+// (docs/architecture.md, "Area model").
+struct AreaTable {
+  double xor_um2_per_bit = 0;                // a 2-input XOR: one bit of a conditional negate
+  double full_adder_um2_per_bit = 0;         // one bit of a ripple-carry adder
+  double register_um2_per_bit = 0;           // a flip-flop
+  double mult_8x8_um2 = 0;                   // an 8 x 8 multiplier; n x n scales as (n/8)^2
+  double logic_utilisation = 1;              // cell area / placed area of standard-cell logic
+  std::vector<CurvePoint> sram_mm2_per_kib;  // x = bank capacity in bytes
+};
+
+// The table's "clock_check" object: the delays of the heuristic critical path that bounds a
+// plausible clock for an array (docs/architecture.md, "Clock check").
+struct ClockCheckTable {
+  double register_overhead_ps = 0;  // flip-flop clock-to-output plus setup
+  double gate_ps = 0;               // one logic level (a full adder's carry, an XOR, a buffer)
+  double wire_ps_per_mm = 0;        // a repeated on-chip wire
 };
 
 // Per-action energies in pJ with their provenance, and the scaling rules that extend them.
@@ -169,24 +188,32 @@ struct EnergyTable {
   std::string name;
   std::vector<std::string> provenance;
   std::vector<std::string> scaling_rules;
-  std::vector<EnergyPoint> int_add;        // x = bits
-  EnergyPoint int_mult;                    // x = bits; quadratic in bits
-  std::vector<EnergyPoint> sram_read_64b;  // x = bank capacity in bytes; pJ per 64-bit read
+  std::vector<CurvePoint> int_add;         // x = bits
+  CurvePoint int_mult;                     // x = bits; quadratic in bits
+  std::vector<CurvePoint> sram_read_64b;   // x = bank capacity in bytes; pJ per 64-bit read
   double sram_write_factor = 1.0;          // write energy / read energy
   double register_pj_per_bit = 0.009;
+  double xor_pj_per_bit = 0.000564;  // one bit of a conditional negate
   double dram_pj_per_bit = 20.3;
   double sram_leakage_uw_per_kib = 0;
   double pe_leakage_uw = 0;
   double accumulator_leakage_uw_per_lane = 0;
+  AreaTable area;
+  ClockCheckTable clock_check;
 
   static EnergyTable parse(const std::string& json_text, const std::string& file);
   static EnergyTable load(const std::string& path);
 
-  double add_pj(int bits) const;   // linear in bits through the measured points
+  // Linear in bits through the measured points; a fractional width is the mean of adders of
+  // different widths (the line makes the mean width's energy the mean energy).
+  double add_pj(double bits) const;
   double mult_pj(int bits) const;  // quadratic in bits from the measured point
   // pJ per bit read from an SRAM bank of `bank_bytes`: interpolated linearly in log2(capacity)
   // between measured points, extrapolated with the last slope above, clamped below.
   double sram_read_pj_per_bit(double bank_bytes) const;
+  // mm^2 per KiB of SRAM in banks of `bank_bytes`: interpolated linearly in log2(capacity)
+  // between the points, clamped below the first and above the last.
+  double sram_mm2_per_kib(double bank_bytes) const;
 };
 
 }  // namespace bsnpu::arch

@@ -1,7 +1,6 @@
 #include "arch/energy.h"
 
-#include <algorithm>
-#include <cmath>
+#include "arch/area.h"
 
 namespace bsnpu::arch {
 
@@ -14,19 +13,23 @@ double LayerEnergy::total() const {
 EnergyModel::EnergyModel(const EnergyTable& table, const NpuConfig& config, int act_bits)
     : table_(table), cycle_seconds_(config.cycle_seconds()) {
   const int acc_bits = config.accumulator.bits;
-  // A +-x of an act_bits activation is act_bits + 1 bits wide; a product act_bits + 8.
-  const int product_bits = act_bits + (config.mac_array.bit_parallel() ? 8 : 1);
-  const int tree_bits =
-      product_bits + static_cast<int>(std::ceil(std::log2(config.mac_array.rows)));
+  // A column's adds are charged at the mean width of its adder tree (or systolic chain) over all
+  // R rows: the line of add_pj makes that exactly the mean energy of the column's adders.
+  const ColumnAdders column =
+      column_adders(config.mac_array, product_bits(config.mac_array, act_bits));
   const double reg = table.register_pj_per_bit;
   const double weight_sram =
       table.sram_read_pj_per_bit(static_cast<double>(config.weight_memory.bank_bytes()));
   const double act_sram =
       table.sram_read_pj_per_bit(static_cast<double>(config.activation_buffer.bank_bytes()));
   auto set = [&](Action action, double value) { pj_[static_cast<int>(action)] = value; };
-  set(Action::PeAddSub, table.add_pj(act_bits + 1));
-  set(Action::PeMultiply, table.mult_pj(std::max(act_bits, 8)));  // the table's n x n multiplier
-  set(Action::AdderTreeAdd, table.add_pj(tree_bits));
+  // A +-1 weight bit conditionally negates the activation: act_bits + 1 XORs with the weight's
+  // sign. The +1 of the two's complement is an adder's carry-in, free: a column's R - 1 adders and
+  // the accumulator's shift-accumulate adder have one for each of its R products.
+  set(Action::PeAddSub, table.xor_pj_per_bit * (act_bits + 1));
+  // The table's n x n multiplier.
+  set(Action::PeMultiply, table.mult_pj(multiplier_bits(act_bits)));
+  set(Action::AdderTreeAdd, table.add_pj(column.mean_width()));
   set(Action::PeWeightRegisterBits, reg);
   set(Action::ArrayPipelineRegisterBits, reg);
   set(Action::ShiftAccumulate, table.add_pj(acc_bits));

@@ -49,6 +49,30 @@ std::string file_name(const std::string& path) {
   return slash == std::string::npos ? path : path.substr(slash + 1);
 }
 
+AreaBreakdown report_area(const ReportContext& context) {
+  return estimate_area(*context.config, context.energy->table(), context.workload->act_bits);
+}
+
+ordered_json area_report(const AreaBreakdown& area) {
+  ordered_json modules = ordered_json::object();
+  for (int module = 0; module < kModuleCount; ++module) {
+    if (static_cast<Module>(module) == Module::Dram) continue;  // off chip
+    modules[module_name(static_cast<Module>(module))] = area.module(static_cast<Module>(module));
+  }
+  ordered_json components = ordered_json::object();
+  components["pes"] = area.pes;
+  components["column_reduction"] = area.column_reduction;
+  components["partial_sums"] = area.partial_sums;
+  components["postproc_lanes"] = area.postproc_lanes;
+  components["weight_memory"] = area.weight_memory;
+  components["activation_buffer"] = area.activation_buffer;
+  ordered_json out;
+  out["total"] = area.total();
+  out["modules"] = std::move(modules);
+  out["components"] = std::move(components);
+  return out;
+}
+
 RunSummary summarize(const ReportContext& context, const BitsResult& result) {
   const TimingResult& timing = result.timing;
   const NpuConfig& config = *context.config;
@@ -93,6 +117,9 @@ RunSummary summarize(const ReportContext& context, const BitsResult& result) {
                               pes * static_cast<double>(timing.cycles));
   summary.energy_j = summary.energy.total();
   summary.accuracy_per_mcycle = ratio(summary.accuracy, static_cast<double>(timing.cycles) / 1e6);
+  const double area_mm2 = report_area(context).total();
+  summary.images_per_s_per_mm2 = ratio(1.0, summary.latency_s * area_mm2);
+  summary.accuracy_per_mcycle_per_mm2 = ratio(summary.accuracy_per_mcycle, area_mm2);
   summary.weight_bits_read = total(Action::WeightSramReadBits);
   summary.dram_bits = total(Action::DramReadBits) + total(Action::DramWriteBits);
   return summary;
@@ -146,6 +173,8 @@ ordered_json bits_report(const ReportContext& context, const BitsResult& result)
   out["energy_j"] = summary.energy_j;
   out["leakage_j"] = summary.energy.leakage;
   out["accuracy_per_mcycle"] = summary.accuracy_per_mcycle;
+  out["images_per_s_per_mm2"] = summary.images_per_s_per_mm2;
+  out["accuracy_per_mcycle_per_mm2"] = summary.accuracy_per_mcycle_per_mm2;
   out["weights_resident"] = summary.weights_resident;
   out["weight_bits_read"] = summary.weight_bits_read;
   out["dram_bits"] = summary.dram_bits;
@@ -178,6 +207,7 @@ ordered_json build_report(const ReportContext& context, const std::vector<BitsRe
   const ordered_json per_action = context.energy->describe();
   for (auto it = per_action.begin(); it != per_action.end(); ++it) energy[it.key()] = it.value();
   report["energy_table"] = std::move(energy);
+  report["area_mm2"] = area_report(report_area(context));
   report["model"] = {{"manifest", context.model_manifest},
                      {"tensors_sha256", context.model_tensors_sha256},
                      {"act_bits", context.workload->act_bits},

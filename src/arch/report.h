@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "arch/area.h"
 #include "arch/config.h"
 #include "arch/energy.h"
 #include "arch/timing.h"
@@ -41,6 +42,10 @@ struct RunSummary {
   LayerEnergy energy;  // summed over layers, per module
   double energy_j = 0;
   double accuracy_per_mcycle = 0;
+  // Per mm^2 of the chip (docs/architecture.md, "Area model"): inferences run one at a time, so
+  // images/s = 1 / latency.
+  double images_per_s_per_mm2 = 0;
+  double accuracy_per_mcycle_per_mm2 = 0;
   bool weights_resident = false;
   uint64_t weight_bits_read = 0, dram_bits = 0;
   ActionCounts actions{};
@@ -58,6 +63,10 @@ struct ReportContext {
 };
 
 std::string file_name(const std::string& path);
+
+AreaBreakdown report_area(const ReportContext& context);
+// {"total": mm^2, "modules": {module: mm^2}, "components": {component: mm^2}}
+nlohmann::ordered_json area_report(const AreaBreakdown& area);
 
 RunSummary summarize(const ReportContext& context, const BitsResult& result);
 // The per-k object of the report ("results" entries).

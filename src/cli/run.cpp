@@ -1,11 +1,13 @@
 // bsnpu run: the SystemC TLM-2.0 model of the bit-serial NPU. Per k: accuracy of the images
 // through the simulated modules, cycles and latency of one inference, energy per image and its
-// breakdown; writes the versioned JSON report and, on request, a Chrome/Perfetto timeline.
+// breakdown, area per module; writes the versioned JSON report and, on request, a Chrome/Perfetto
+// timeline.
 #include <chrono>
 #include <cstdio>
 #include <string>
 #include <vector>
 
+#include "arch/area.h"
 #include "arch/config.h"
 #include "arch/energy.h"
 #include "arch/report.h"
@@ -28,14 +30,14 @@ void print_table(const arch::NpuConfig& config, const arch::EnergyTable& table,
   std::printf("config %s (%s), %d x %d PEs at %g MHz; model %s; %zu images\n",
               arch::file_name(config.file).c_str(), config.name.c_str(), config.mac_array.rows,
               config.mac_array.cols, config.clock_mhz, context.model_manifest.c_str(), images);
-  std::printf("%2s %9s %10s %8s %11s %10s %9s %13s\n", "k", "accuracy", "cycles", "stall%",
-              "latency_ms", "energy_uJ", "acc/Mcyc", "weight_Mbits");
+  std::printf("%2s %9s %10s %8s %11s %10s %9s %13s %10s\n", "k", "accuracy", "cycles", "stall%",
+              "latency_ms", "energy_uJ", "acc/Mcyc", "weight_Mbits", "img/s/mm2");
   for (const arch::RunSummary& row : rows) {
-    std::printf("%2d %8.2f%% %10llu %7.1f%% %11.4f %10.3f %9.3f %13.3f\n", row.bits,
+    std::printf("%2d %8.2f%% %10llu %7.1f%% %11.4f %10.3f %9.3f %13.3f %10.1f\n", row.bits,
                 100 * row.accuracy, static_cast<unsigned long long>(row.cycles),
                 100.0 * static_cast<double>(row.stall_cycles) / static_cast<double>(row.cycles),
                 1e3 * row.latency_s, 1e6 * row.energy_j, row.accuracy_per_mcycle,
-                static_cast<double>(row.weight_bits_read) / 1e6);
+                static_cast<double>(row.weight_bits_read) / 1e6, row.images_per_s_per_mm2);
   }
   std::printf("energy breakdown per image (uJ):\n%2s", "k");
   for (int module = 0; module < arch::kModuleCount; ++module) {
@@ -47,7 +49,15 @@ void print_table(const arch::NpuConfig& config, const arch::EnergyTable& table,
     for (double joules : row.energy.joules) std::printf(" %17.3f", 1e6 * joules);
     std::printf(" %10.3f\n", 1e6 * row.energy.leakage);
   }
-  std::printf("energy table: %s\n", table.name.c_str());
+  const arch::AreaBreakdown area = arch::report_area(context);
+  std::printf(
+      "area (mm^2): mac_array %.3f (pes %.3f, column_reduction %.3f), accumulator %.3f "
+      "(partial_sums %.3f, postproc_lanes %.3f), weight_memory %.3f, activation_buffer %.3f; "
+      "total %.3f\n",
+      area.module(arch::Module::MacArray), area.pes, area.column_reduction,
+      area.module(arch::Module::Accumulator), area.partial_sums, area.postproc_lanes,
+      area.weight_memory, area.activation_buffer, area.total());
+  std::printf("energy and area table: %s\n", table.name.c_str());
   for (const std::string& line : table.provenance) std::printf("  %s\n", line.c_str());
   const arch::DramTechnology& dram = config.dram.technology;
   if (dram.pj_per_bit >= 0) {
@@ -90,6 +100,8 @@ int run_command(int argc, char** argv) {
   // An oversized schedule fails here, before any k is simulated (bits are sorted: the last k has
   // the most passes).
   arch::check_schedule_size(npu.workload(), config, inputs.bits.back());
+  const std::string clock_warning = arch::clock_warning(config, table, npu.workload().act_bits);
+  if (!clock_warning.empty()) std::fprintf(stderr, "bsnpu: warning: %s\n", clock_warning.c_str());
   const arch::EnergyModel energy(table, config, npu.workload().act_bits);
   std::vector<arch::BitsResult> results;
   double timing_seconds = 0, functional_seconds = 0;

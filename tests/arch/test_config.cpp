@@ -234,6 +234,11 @@ TEST(EnergyTable, ScalingRules) {
   EXPECT_NEAR(table.sram_read_pj_per_bit(16384), 15.0 / 64, 1e-12);  // log-interpolated
   EXPECT_NEAR(table.sram_read_pj_per_bit(1048576), 100.0 / 64, 1e-12);
   EXPECT_NEAR(table.sram_read_pj_per_bit(2097152), 116.0 / 64, 1e-12);  // last slope above 1 MB
+  EXPECT_NEAR(table.add_pj(9.5), 0.03 + 1.5 * 0.07 / 24, 1e-12);        // a mean width
+  EXPECT_NEAR(table.sram_mm2_per_kib(512), 0.01134, 1e-12);             // clamped below 1 KiB
+  EXPECT_NEAR(table.sram_mm2_per_kib(4096), 0.01134 + (2.0 / 3) * (0.0063 - 0.01134), 1e-12);
+  EXPECT_NEAR(table.sram_mm2_per_kib(1048576), 0.00405, 1e-12);
+  EXPECT_NEAR(table.sram_mm2_per_kib(4194304), 0.00405, 1e-12);  // clamped above 1 MiB
   EXPECT_FALSE(table.provenance.empty());
   EXPECT_FALSE(table.scaling_rules.empty());
 }
@@ -258,6 +263,70 @@ TEST(EnergyTable, ErrorsNameFileAndField) {
   document["color"] = "green";
   EXPECT_EQ(error_of([&] { EnergyTable::parse(document.dump(), "e.json"); }),
             "e.json: color: unknown key");
+}
+
+TEST(EnergyTable, XorFieldIsChecked) {
+  nlohmann::json document =
+      nlohmann::json::parse(read_text_file(kConfigs + "energy/45nm_horowitz.json"));
+  document.erase("xor_pj_per_bit");
+  EXPECT_EQ(error_of([&] { EnergyTable::parse(document.dump(), "e.json"); }),
+            "e.json: xor_pj_per_bit: missing");
+  document["xor_pj_per_bit"] = 0;
+  EXPECT_EQ(error_of([&] { EnergyTable::parse(document.dump(), "e.json"); }),
+            "e.json: xor_pj_per_bit: must be a number in 0.000001..10000");
+}
+
+// Edits the shipped table and returns the error parsing it.
+std::string table_error_after(const std::function<void(nlohmann::json&)>& edit) {
+  nlohmann::json document =
+      nlohmann::json::parse(read_text_file(kConfigs + "energy/45nm_horowitz.json"));
+  edit(document);
+  return error_of([&] { EnergyTable::parse(document.dump(), "e.json"); });
+}
+
+TEST(EnergyTable, AreaFieldsAreChecked) {
+  using nlohmann::json;
+  EXPECT_EQ(table_error_after([](json& t) { t.erase("area"); }), "e.json: area: missing");
+  EXPECT_EQ(table_error_after([](json& t) { t["area"].erase("full_adder_um2_per_bit"); }),
+            "e.json: area.full_adder_um2_per_bit: missing");
+  EXPECT_EQ(table_error_after([](json& t) { t["area"].erase("sram_mm2_per_kib"); }),
+            "e.json: area.sram_mm2_per_kib: missing");
+  EXPECT_EQ(table_error_after([](json& t) { t["area"]["xor_um2_per_bit"] = -1.596; }),
+            "e.json: area.xor_um2_per_bit: must be a number in 0.000001..1000000");
+  EXPECT_EQ(table_error_after([](json& t) { t["area"]["mult_8x8_um2"] = 1e300; }),
+            "e.json: area.mult_8x8_um2: must be a number in 0.000001..1000000");
+  EXPECT_EQ(table_error_after([](json& t) { t["area"]["logic_utilisation"] = 1.5; }),
+            "e.json: area.logic_utilisation: must be a number in 0.05..1");
+  EXPECT_EQ(table_error_after([](json& t) { t["area"]["sram_mm2_per_kib"][1]["mm2_per_kib"] = 0; }),
+            "e.json: area.sram_mm2_per_kib[1].mm2_per_kib: must be a number in 0.000000001..1000");
+  EXPECT_EQ(table_error_after([](json& t) { t["area"]["sram_mm2_per_kib"] = json::array(); }),
+            "e.json: area.sram_mm2_per_kib: must be an array of at least 1 {\"capacity_bytes\", "
+            "\"mm2_per_kib\"} points");
+  EXPECT_EQ(
+      table_error_after([](json& t) { t["area"]["sram_mm2_per_kib"][1]["capacity_bytes"] = 512; }),
+      "e.json: area.sram_mm2_per_kib: points must be sorted by strictly increasing "
+      "capacity_bytes");
+  // 8 KiB at 0.001 mm^2/KiB (0.008 mm^2) would take less room than 1 KiB at 0.01134.
+  EXPECT_EQ(
+      table_error_after([](json& t) { t["area"]["sram_mm2_per_kib"][1]["mm2_per_kib"] = 0.001; }),
+      "e.json: area.sram_mm2_per_kib: the area of a memory must not shrink as its capacity grows "
+      "(density falls faster than 1/capacity between points 0 and 1)");
+  EXPECT_EQ(table_error_after([](json& t) { t["area"]["colour"] = "grey"; }),
+            "e.json: area.colour: unknown key");
+  EXPECT_EQ(table_error_after([](json& t) { t["area"]["sram_mm2_per_kib"][0]["pj"] = 1; }),
+            "e.json: area.sram_mm2_per_kib[0].pj: unknown key");
+}
+
+TEST(EnergyTable, ClockCheckFieldsAreChecked) {
+  using nlohmann::json;
+  EXPECT_EQ(table_error_after([](json& t) { t.erase("clock_check"); }),
+            "e.json: clock_check: missing");
+  EXPECT_EQ(table_error_after([](json& t) { t["clock_check"].erase("gate_ps"); }),
+            "e.json: clock_check.gate_ps: missing");
+  EXPECT_EQ(table_error_after([](json& t) { t["clock_check"]["wire_ps_per_mm"] = 0; }),
+            "e.json: clock_check.wire_ps_per_mm: must be a number in 0.001..1000000");
+  EXPECT_EQ(table_error_after([](json& t) { t["clock_check"]["fo4_ps"] = 20; }),
+            "e.json: clock_check.fo4_ps: unknown key");
 }
 
 // ---- The bad-input corpus of the JSON files (issue "Nothing lost, nothing silent"): one-line

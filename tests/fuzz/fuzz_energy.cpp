@@ -1,6 +1,6 @@
 // libFuzzer target: the energy-table parser (arch::EnergyTable::parse) on arbitrary bytes. An
-// accepted table must give finite, positive energies for every width and capacity a config can
-// ask for (1..64 bits, banks of 1 byte .. 1 TiB).
+// accepted table must give finite, positive energies and SRAM densities for every width and
+// capacity a config can ask for (1..64 bits, banks of 1 byte .. 1 TiB).
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -27,8 +27,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         fuzz::finding("accepted energy table gives an SRAM energy out of range at " +
                       std::to_string(bytes) + " bytes");
       }
+      if (!plausible(table.sram_mm2_per_kib(bytes))) {
+        fuzz::finding("accepted energy table gives an SRAM density out of range at " +
+                      std::to_string(bytes) + " bytes");
+      }
     }
     if (!plausible(table.register_pj_per_bit) || !plausible(table.dram_pj_per_bit) ||
+        !plausible(table.xor_pj_per_bit) ||
         !(table.pe_leakage_uw >= 0 && table.pe_leakage_uw < 1e12) ||
         !(table.sram_leakage_uw_per_kib >= 0 && table.sram_leakage_uw_per_kib < 1e12) ||
         !(table.accumulator_leakage_uw_per_lane >= 0 &&
