@@ -21,7 +21,7 @@ const char* action_name(Action action) {
     case Action::PartialSumAdd:
       return "partial_sum_adds";
     case Action::PartialSumBits:
-      return "partial_sum_register_bits";
+      return "partial_sum_sram_bits";
     case Action::Requantize:
       return "requantizations";
     case Action::ResidualAdd:

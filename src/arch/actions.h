@@ -18,7 +18,7 @@ enum class Action : int {
   ArrayPipelineRegisterBits,  // MacArray (systolic): activation and partial-sum register bits
   ShiftAccumulate,       // Accumulator: r <- 2r + S
   PartialSumAdd,         // Accumulator: partial sum += r, once per row tile
-  PartialSumBits,        // Accumulator: partial-sum register bits read + written
+  PartialSumBits,        // Accumulator: partial-sum SRAM bits read + written
   Requantize,            // Accumulator: multiply-add-shift, clamp/ReLU, one per output
   ResidualAdd,           // Accumulator: fused add
   ShortcutRescale,       // Accumulator: identity-shortcut multiply-shift
