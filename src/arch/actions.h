@@ -47,26 +47,9 @@ using ActionCounts = std::array<uint64_t, kActionCount>;
 constexpr int kTracksPerModule = 2;
 const char* track_name(Module module, int track);  // nullptr: the module has no such track
 
-// One resource's activity during one layer: its first and last busy cycle and the cycles busy
-// in between (at most last - first: the resource serves one request at a time).
-struct TrackSpan {
-  uint64_t busy_cycles = 0;
-  uint64_t first_cycle = UINT64_MAX;
-  uint64_t last_cycle = 0;
-};
-
-// Activity of one module during one layer: its actions, and its resources' spans for the trace.
+// Activity of one module during one layer: the counts of its actions.
 struct ModuleLayerStats {
   ActionCounts actions{};
-  std::array<TrackSpan, kTracksPerModule> tracks{};
-  // Resource `track` busy from start to done; `busy` cycles of it when a transfer was split
-  // across idle intervals (default: all).
-  void record(uint64_t start, uint64_t done, uint64_t busy = UINT64_MAX, int track = 0) {
-    TrackSpan& span = tracks.at(static_cast<size_t>(track));
-    span.busy_cycles += busy == UINT64_MAX ? done - start : busy;
-    if (start < span.first_cycle) span.first_cycle = start;
-    if (done > span.last_cycle) span.last_cycle = done;
-  }
   void add(Action action, uint64_t count) { actions[static_cast<int>(action)] += count; }
   uint64_t count(Action action) const { return actions[static_cast<int>(action)]; }
 };
@@ -85,11 +68,8 @@ class ModuleStats {
   }
   ModuleLayerStats& layer(int index) { return per_layer_.at(static_cast<size_t>(index)); }
   const std::vector<ModuleLayerStats>& layers() const { return per_layer_; }
-  // Resource `track` busy from start to done for layer `index` (counted in its span; `busy` cycles
-  // of it when split, default all) and on the resource's timeline (the trace draws that by time).
-  void record(int index, uint64_t start, uint64_t done, uint64_t busy = UINT64_MAX,
-              int track = 0) {
-    layer(index).record(start, done, busy, track);
+  // Resource `track` busy from start to done, on its timeline (the trace draws that by time).
+  void record(uint64_t start, uint64_t done, int track = 0) {
     if (done > start) timelines_.at(static_cast<size_t>(track)).push_back({start, done});
   }
   Timeline timeline(int track) const { return merged(timelines_.at(static_cast<size_t>(track))); }

@@ -128,10 +128,6 @@ struct DramConfig {
   // by refresh.
   static constexpr uint64_t kDramTicksPerCycle = 1024;
   uint64_t transfer_ticks(uint64_t bits, bool write) const;
-  // The same in whole cycles, rounded up.
-  uint64_t transfer_cycles(uint64_t bits, bool write) const {
-    return (transfer_ticks(bits, write) + kDramTicksPerCycle - 1) / kDramTicksPerCycle;
-  }
 };
 
 struct NpuConfig {

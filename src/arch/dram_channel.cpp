@@ -58,7 +58,6 @@ DramChannel::Grant DramChannel::place(uint64_t ready, uint64_t ticks, uint64_t* 
   }
   grant.start = first / kTicks;
   grant.end = (last + kTicks - 1) / kTicks;
-  grant.busy = (ticks + kTicks - 1) / kTicks;
   grant.done = grant.end + latency;
   *end_tick = last;
   return grant;

@@ -30,7 +30,6 @@ class DramChannel {
   struct Grant {
     uint64_t start = 0;  // its first cycle on the channel
     uint64_t end = 0;    // after its last cycle on the channel
-    uint64_t busy = 0;   // channel cycles it used (end - start when not split)
     uint64_t done = 0;   // end + latency: the data is usable (or written)
   };
   Grant demand(uint64_t ready, uint64_t bits, bool write);

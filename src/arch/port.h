@@ -35,7 +35,7 @@ class Port {
   Grant serve(uint64_t ready, uint64_t bits, ModuleStats& stats, int layer, Action action) {
     const Grant grant = serve(ready, bits);
     stats.layer(layer).add(action, bits);
-    stats.record(layer, grant.start, grant.end, UINT64_MAX, track_);
+    stats.record(grant.start, grant.end, track_);
     return grant;
   }
   void reset() { free_at_ = 0; }

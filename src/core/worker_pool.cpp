@@ -82,13 +82,9 @@ void WorkerPool::run(int count, const Task& task) {
     own_failure = std::current_exception();
   }
   const auto parts_done = [this] { return pending_.load(std::memory_order_acquire) == 0; };
-  std::unique_lock<std::mutex> lock(mutex_, std::defer_lock);
-  if (!spin_until(parts_done)) {
-    lock.lock();
-    done_.wait(lock, parts_done);
-  } else {
-    lock.lock();
-  }
+  const bool spun = spin_until(parts_done);
+  std::unique_lock<std::mutex> lock(mutex_);
+  if (!spun) done_.wait(lock, parts_done);
   task_ = nullptr;
   if (own_failure) std::rethrow_exception(own_failure);
   if (failure_) std::rethrow_exception(failure_);

@@ -55,7 +55,7 @@ uint64_t Accumulator::post_process_timing(const NpuPayload& payload, uint64_t st
     access.bits = payload.result_write_bits;
     done = std::max(done, transport(activation_port, access, timebase_, begin));
   }
-  stats.record(payload.layer, begin, done, UINT64_MAX, 1);
+  stats.record(begin, done, 1);
   postproc_free_ = done;
   return done;
 }
@@ -84,7 +84,7 @@ uint64_t Accumulator::accumulate(const NpuPayload& payload, uint64_t start) {
   // Every column reads and writes its entry's word each pixel; a narrow port stretches the pass.
   const uint64_t word_bits = 2 * bits * sums;
   const uint64_t absorbed = start + std::max(payload.pixels, config_.port.cycles(word_bits));
-  stats.record(payload.layer, start, absorbed);
+  stats.record(start, absorbed);
   if (payload.finalize) buffer_free_[tile_buffer_] = post_process_timing(payload, start, layer);
   return absorbed;
 }

@@ -41,7 +41,7 @@ void Dram::record_prefetches(size_t ticket) {
     const arch::DramChannel::Grant& grant = channel_.prefetch(placed);
     const int layer = prefetch_layers_[placed];
     stats.layer(layer).add(arch::Action::DramReadBits, prefetch_bits_[placed]);
-    stats.record(layer, grant.start, grant.end, grant.busy, 1);
+    stats.record(grant.start, grant.end, 1);
   }
 }
 
@@ -80,7 +80,7 @@ void Dram::b_transport(::tlm::tlm_generic_payload& transaction, sc_core::sc_time
       const arch::DramChannel::Grant grant = channel_.demand(ready, payload->bits, write);
       stats.layer(payload->layer)
           .add(write ? arch::Action::DramWriteBits : arch::Action::DramReadBits, payload->bits);
-      stats.record(payload->layer, grant.start, grant.end, grant.busy);
+      stats.record(grant.start, grant.end);
       delay = timebase_.delay_until(grant.done);
       return;
     }

@@ -101,7 +101,7 @@ void MacArray::b_transport(::tlm::tlm_generic_payload& transaction, sc_core::sc_
   payload->fill_cycles = filled - start - pixels;
   payload->port_cycles = fed - filled;
   payload->accumulator_cycles = done - fed;
-  stats.record(payload->layer, start, done);
+  stats.record(start, done);
   delay = timebase_.delay_until(done);
 }
 

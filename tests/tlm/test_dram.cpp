@@ -41,7 +41,8 @@ TEST(Dram, BackToBackRequestsShareTheChannelAndOverlapLatency) {
   EXPECT_EQ(b.activations.send(request(Command::DramWrite, 256, 0, 1)).done_cycle, 16u + 1 + 50);
   EXPECT_EQ(count(b.dram.stats, Action::DramReadBits, 0), 4096u);
   EXPECT_EQ(count(b.dram.stats, Action::DramWriteBits, 1), 256u);
-  EXPECT_EQ(b.dram.stats.layers()[0].tracks[0].busy_cycles, 16u);
+  // The channel busy [0, 16) with the read, then [16, 17) with the write.
+  EXPECT_EQ(b.dram.stats.timeline(0), (arch::Timeline{{0, 17}}));
 }
 
 TEST(Dram, PartialWordsRoundUpToWholeCycles) {
