@@ -1,10 +1,12 @@
 // Subcommands of the bsnpu executable. Each parses its own options and returns the exit status;
-// errors are thrown (bsnpu::Error) and reported by main as one line.
+// errors are thrown (bsnpu::Error) and reported by main as one line (exit status 1; regress: 2).
 #pragma once
 
 namespace bsnpu::cli {
 
 int eval_command(int argc, char** argv);  // bit-exact accuracy sweep (src/cli/eval.cpp)
 int run_command(int argc, char** argv);   // SystemC simulation: energy, latency, accuracy (run.cpp)
+int compare_command(int argc, char** argv);  // configs or reports side by side (compare.cpp)
+int regress_command(int argc, char** argv);  // a report gated against a baseline (regress.cpp)
 
 }  // namespace bsnpu::cli

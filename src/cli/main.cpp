@@ -1,5 +1,5 @@
 // bsnpu: bit-serial NPU simulator. `bsnpu eval` sweeps accuracy with the bit-exact fast kernels;
-// `bsnpu run` simulates the SystemC model.
+// `bsnpu run` simulates the SystemC model; `bsnpu compare` and `bsnpu regress` read its reports.
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -13,7 +13,9 @@ void print_usage(std::FILE* stream) {
   std::fputs(
       "usage: bsnpu <command> [options]\n"
       "  eval   bit-exact accuracy of every weight bit-width k (bsnpu eval --help)\n"
-      "  run    SystemC simulation: energy, latency, accuracy (bsnpu run --help)\n",
+      "  run    SystemC simulation: energy, latency, accuracy (bsnpu run --help)\n"
+      "  compare  NPU configs or run reports side by side (bsnpu compare --help)\n"
+      "  regress  gate a run report against a baseline: exit 0 pass, 1 regression, 2 bad input\n",
       stream);
 }
 
@@ -21,13 +23,14 @@ void print_usage(std::FILE* stream) {
 
 namespace {
 
-// Every subcommand's failure is one line on stderr and exit status 1.
-int guarded(int (*command)(int, char**), int argc, char** argv) {
+// Every subcommand's failure is one line on stderr and exit status `error_status`: 1, except for
+// regress, whose 1 means a regression and whose errors (bad input) are 2.
+int guarded(int (*command)(int, char**), int argc, char** argv, int error_status = 1) {
   try {
     return command(argc, argv);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "bsnpu: error: %s\n", e.what());
-    return 1;
+    return error_status;
   }
 }
 
@@ -45,12 +48,16 @@ int main(int argc, char** argv) {
   if (std::strcmp(command, "eval") == 0)
     return guarded(bsnpu::cli::eval_command, argc - 1, argv + 1);
   if (std::strcmp(command, "run") == 0) return guarded(bsnpu::cli::run_command, argc - 1, argv + 1);
+  if (std::strcmp(command, "compare") == 0)
+    return guarded(bsnpu::cli::compare_command, argc - 1, argv + 1);
+  if (std::strcmp(command, "regress") == 0)
+    return guarded(bsnpu::cli::regress_command, argc - 1, argv + 1, 2);
   if (std::strcmp(command, "--help") == 0 || std::strcmp(command, "-h") == 0) {
     print_usage(stdout);
     return 0;
   }
   std::fprintf(stderr,
-               "bsnpu: error: unknown command '%s' (commands: eval, run; see bsnpu --help)\n",
+               "bsnpu: error: unknown command '%s' (commands: eval, run, compare, regress; see bsnpu --help)\n",
                command);
   return 2;
 }

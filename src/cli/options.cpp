@@ -53,21 +53,24 @@ void add_common_options(po::options_description& options, CommonOptions& common,
 }
 
 bool parse_command_line(int argc, char** argv, const po::options_description& options,
-                        const std::string& command, po::variables_map& values) {
-  // Positional arguments are collected only to be refused by name.
+                        const std::string& command, po::variables_map& values,
+                        std::vector<std::string>* positionals) {
+  // Positional arguments are collected, and refused by name unless the command takes them.
   std::vector<std::string> stray;
   po::options_description all(options);
   all.add_options()("stray-argument", po::value(&stray));
-  po::positional_options_description positionals;
-  positionals.add("stray-argument", -1);
+  po::positional_options_description positional;
+  positional.add("stray-argument", -1);
   try {
-    po::store(po::command_line_parser(argc, argv).options(all).positional(positionals).run(),
+    po::store(po::command_line_parser(argc, argv).options(all).positional(positional).run(),
               values);
     po::notify(values);
   } catch (const po::error& e) {
     throw Error(std::string(e.what()) + " (see bsnpu " + command + " --help)");
   }
-  if (!stray.empty()) {
+  if (positionals) {
+    *positionals = stray;
+  } else if (!stray.empty()) {
     throw Error("unexpected argument '" + stray.front() + "' (see bsnpu " + command + " --help)");
   }
   if (values.count("help")) {

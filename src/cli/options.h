@@ -25,11 +25,12 @@ struct CommonOptions {
 void add_common_options(boost::program_options::options_description& options, CommonOptions& common,
                         const std::string& images);
 
-// Parses the command line into `values`; stray positional arguments are errors. Returns false
-// when --help was asked for (the help is printed).
+// Parses the command line into `values`; positional arguments go to `positionals`, or are errors
+// when it is null. Returns false when --help was asked for (the help is printed).
 bool parse_command_line(int argc, char** argv,
                         const boost::program_options::options_description& options,
-                        const std::string& command, boost::program_options::variables_map& values);
+                        const std::string& command, boost::program_options::variables_map& values,
+                        std::vector<std::string>* positionals = nullptr);
 
 // "1-8", "1,2,8", "4", "1-3,8" -> sorted distinct k in 1..8; throws bsnpu::Error otherwise.
 std::vector<int> parse_bits(const std::string& text);

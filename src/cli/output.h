@@ -1,4 +1,4 @@
-// Output files of `bsnpu eval` and `bsnpu run`, written so that nothing is lost or harmed:
+// Output files of the bsnpu subcommands, written so that nothing is lost or harmed:
 // every path is checked before the work starts, each file is written in full to a temporary
 // file beside its target (checked writes, fsync, checked close) and renamed over the target only
 // when every output of the run has been written. A failed run leaves pre-existing files
@@ -25,6 +25,8 @@ class Outputs {
   // Writes `document` (one-space indent, trailing newline; invalid UTF-8 in strings replaced by
   // U+FFFD) to the temporary file of `option`'s output; throws naming the option and the path.
   void stage(const std::string& option, const nlohmann::ordered_json& document);
+  // Writes `text` as it is.
+  void stage_text(const std::string& option, const std::string& text);
   // Renames every staged file over its target.
   void commit();
 
