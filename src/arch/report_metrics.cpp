@@ -1,7 +1,7 @@
 #include "arch/report_metrics.h"
 
 #include <algorithm>
-#include <limits>
+#include <cmath>
 
 #include "core/error.h"
 #include "core/json_fields.h"
@@ -10,9 +10,11 @@ namespace bsnpu::arch {
 namespace {
 
 double figure(FieldReader& reader, const std::string& key) {
-  reader.require(key);
-  return reader.number_in(key, 0, 0, std::numeric_limits<double>::max(),
-                          "a finite number >= 0");
+  const nlohmann::json& value = reader.require(key);
+  if (!value.is_number() || !(value.get<double>() >= 0) || !std::isfinite(value.get<double>())) {
+    reader.fail(key, "must be a number >= 0");
+  }
+  return value.get<double>();
 }
 
 // Every entry of the object at `key` (module -> J, reason -> cycles), in the report's order.
