@@ -8,6 +8,8 @@ Everything is made here or copied from this repository's configs/: nothing from 
                 tensors; and two variants (4-bit activations; a conv shortcut)
   safetensors/  the tiny model's tensors file and a one-scalar file
   cifar/        one limit byte + a few synthetic records
+  tolerances/   tests/arch/data/tolerances.json and a minimal file
+  report/       the crafted run reports of tests/arch/data/reports/
 """
 import hashlib
 import json
@@ -97,7 +99,7 @@ def tiny_model(act_bits=8, downsample=False):
 def main():
     if CORPUS.exists():
         shutil.rmtree(CORPUS)
-    for target in ["config", "energy", "model", "safetensors", "cifar"]:
+    for target in ["config", "energy", "model", "safetensors", "cifar", "tolerances", "report"]:
         (CORPUS / target).mkdir(parents=True)
     for name in ["default.json", "edge.json", "large.json", "scalesim_ws64.json"]:
         shutil.copy(ROOT / "configs" / name, CORPUS / "config" / name)
@@ -118,6 +120,11 @@ def main():
     (CORPUS / "cifar" / "all_of_3.bin").write_bytes(b"\0" + records(3))
     (CORPUS / "cifar" / "first_2_of_3.bin").write_bytes(b"\2" + records(3))
     (CORPUS / "cifar" / "one.bin").write_bytes(b"\1" + records(1))
+
+    shutil.copy(ROOT / "tests" / "arch" / "data" / "tolerances.json", CORPUS / "tolerances" / "per_k.json")
+    (CORPUS / "tolerances" / "minimal.json").write_text('{"format": "bsnpu-tolerances", "version": 1}\n')
+    for name in ["base.json", "other_bits.json"]:
+        shutil.copy(ROOT / "tests" / "arch" / "data" / "reports" / name, CORPUS / "report" / name)
 
 
 if __name__ == "__main__":
