@@ -17,8 +17,8 @@ using json = nlohmann::ordered_json;
 std::string field_unit(const std::string& path) {
   const std::string key = path.substr(path.find_last_of('.') + 1);
   const auto ends_with = [&](const std::string& suffix) {
-    return key.size() >= suffix.size() && key.compare(key.size() - suffix.size(), suffix.size(),
-                                                      suffix) == 0;
+    return key.size() >= suffix.size() &&
+           key.compare(key.size() - suffix.size(), suffix.size(), suffix) == 0;
   };
   if (ends_with("_mhz")) return "MHz";
   if (ends_with("_ns")) return "ns";
@@ -54,7 +54,7 @@ bool all_equal(const CompareRow& row) {
 
 // Figures worth seeing that no field states: PEs, peak throughput, SRAM, DRAM in cycles, area.
 std::vector<std::pair<std::string, std::pair<std::string, json>>> derived(const ConfigInput& input,
-                                                                        int act_bits) {
+                                                                          int act_bits) {
   const NpuConfig& config = *input.config;
   const double pes = static_cast<double>(config.mac_array.rows) * config.mac_array.cols;
   const double partial_sum_kib =
@@ -125,8 +125,8 @@ std::string letter(size_t file) { return std::string(1, static_cast<char>('A' + 
 std::vector<std::vector<std::string>> cells(const Comparison& comparison,
                                             const CompareSection& section) {
   std::vector<std::vector<std::string>> lines;
-  std::vector<std::string> header = {
-      comparison.kind == DocumentKind::Config ? "field" : "metric", "unit"};
+  std::vector<std::string> header = {comparison.kind == DocumentKind::Config ? "field" : "metric",
+                                     "unit"};
   for (size_t file = 0; file < comparison.files.size(); ++file) {
     header.push_back(letter(file));
     if (file > 0) {
@@ -168,8 +168,9 @@ DocumentKind document_kind(const nlohmann::json& document, const std::string& fi
   };
   if (is("bsnpu-config")) return DocumentKind::Config;
   if (is("bsnpu-report")) return DocumentKind::Report;
-  throw Error(file + ": format: neither an NPU config (\"bsnpu-config\") nor a run report "
-                     "(\"bsnpu-report\")");
+  throw Error(file +
+              ": format: neither an NPU config (\"bsnpu-config\") nor a run report "
+              "(\"bsnpu-report\")");
 }
 
 json row_delta(const CompareRow& row, size_t file) {
@@ -291,8 +292,8 @@ Comparison compare_reports(const std::vector<ReportFigures>& reports,
       comparison.notes.push_back(report.file + ": model.tensors_sha256: other weights" + against);
     }
     if (report.bits() != reference.bits()) {
-      comparison.notes.push_back(report.file + ": results: k = " + bits_list(report.bits()) +
-                                 ", " + reference.file + " has k = " + bits_list(reference.bits()));
+      comparison.notes.push_back(report.file + ": results: k = " + bits_list(report.bits()) + ", " +
+                                 reference.file + " has k = " + bits_list(reference.bits()));
     }
   }
   return comparison;

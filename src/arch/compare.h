@@ -20,8 +20,9 @@ DocumentKind document_kind(const nlohmann::json& document, const std::string& fi
 
 struct CompareRow {
   std::string name;
-  std::string unit;                    // "" when the value has none
-  std::vector<nlohmann::ordered_json> values;  // one per file, in `unit`; null where a file has none
+  std::string unit;  // "" when the value has none
+  std::vector<nlohmann::ordered_json>
+      values;  // one per file, in `unit`; null where a file has none
 };
 struct CompareSection {
   std::string heading;  // "fields", "derived", "k=4"

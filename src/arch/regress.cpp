@@ -23,7 +23,8 @@ const GateMetric* find_metric(const std::string& name) {
 
 std::string metric_names() {
   std::string out;
-  for (const GateMetric& metric : gate_metrics()) out += (out.empty() ? "" : ", ") + std::string(metric.name);
+  for (const GateMetric& metric : gate_metrics())
+    out += (out.empty() ? "" : ", ") + std::string(metric.name);
   return out;
 }
 
@@ -156,7 +157,8 @@ void Tolerances::apply_flag(const std::string& text) {
   }
   const double high = gate->points ? 100 : kMaxTolerance;
   if (number.empty() || used != number.size() || !(value >= 0 && value <= high)) {
-    fail(std::string("VALUE must be a number in ") + (gate->points ? "0..100 (points)" : "0..1000000 (%)"));
+    fail(std::string("VALUE must be a number in ") +
+         (gate->points ? "0..100 (points)" : "0..1000000 (%)"));
   }
   set(metric, k, value);
 }
@@ -196,10 +198,9 @@ void check_comparable(const ReportFigures& baseline, const ReportFigures& report
   }
   for (size_t index = 0; index < report.results.size(); ++index) {
     if (report.results[index].images != baseline.results[index].images) {
-      throw Error(report.file + ": results[" + std::to_string(index) +
-                  "].images: " + std::to_string(report.results[index].images) +
-                  " images, the baseline has " + std::to_string(baseline.results[index].images) +
-                  against);
+      throw Error(report.file + ": results[" + std::to_string(index) + "].images: " +
+                  std::to_string(report.results[index].images) + " images, the baseline has " +
+                  std::to_string(baseline.results[index].images) + against);
     }
   }
   if (report.data_sha256 != baseline.data_sha256) {
@@ -265,8 +266,8 @@ std::string junit_xml(const GateResult& result) {
                              std::to_string(result.failures()) + "\" errors=\"0\"";
   return "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"bsnpu regress\" " +
          counts + ">\n  <testsuite name=\"bsnpu regress: " + xml_escape(result.report_file) +
-         " against " + xml_escape(result.baseline_file) + "\" " + counts +
-         " skipped=\"0\">\n" + cases + "  </testsuite>\n</testsuites>\n";
+         " against " + xml_escape(result.baseline_file) + "\" " + counts + " skipped=\"0\">\n" +
+         cases + "  </testsuite>\n</testsuites>\n";
 }
 
 std::string markdown_summary(const GateResult& result) {
@@ -275,13 +276,13 @@ std::string markdown_summary(const GateResult& result) {
     for (const char c : text) out += c == '`' || c == '|' ? '_' : c;
     return "`" + out + "`";
   };
-  std::string out = "### bsnpu regress: " +
-                    std::string(result.passed() ? "pass" : "**REGRESSION**") + "\n\n" +
-                    code(result.report_file) + " against the baseline " +
-                    code(result.baseline_file) + ": " + std::to_string(result.checks.size()) +
-                    " checks, " + std::to_string(result.failures()) + " failed.\n\n" +
-                    "| k | metric | baseline | new | delta | tolerance | |\n"
-                    "|---:|---|---:|---:|---:|---:|---|\n";
+  std::string out =
+      "### bsnpu regress: " + std::string(result.passed() ? "pass" : "**REGRESSION**") + "\n\n" +
+      code(result.report_file) + " against the baseline " + code(result.baseline_file) + ": " +
+      std::to_string(result.checks.size()) + " checks, " + std::to_string(result.failures()) +
+      " failed.\n\n" +
+      "| k | metric | baseline | new | delta | tolerance | |\n"
+      "|---:|---|---:|---:|---:|---:|---|\n";
   for (const GateCheck& check : result.checks) {
     out += "| " + std::to_string(check.bits) + " | " + check.metric + " | " +
            value_text(check, check.baseline) + " | " + value_text(check, check.current) + " | " +

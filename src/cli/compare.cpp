@@ -102,14 +102,14 @@ int compare_command(int argc, char** argv) {
     for (const Document& document : documents) {
       reports.push_back(arch::read_report(document.json, document.path));
     }
-    comparison = arch::compare_reports(
-        reports, values.count("metrics") ? split_list(metrics, "--metrics")
-                                         : std::vector<std::string>{});
+    comparison =
+        arch::compare_reports(reports, values.count("metrics") ? split_list(metrics, "--metrics")
+                                                               : std::vector<std::string>{});
   }
   std::string text;
   if (format == "json") {
-    text = arch::render_json(comparison).dump(1, ' ', false,
-                                              nlohmann::ordered_json::error_handler_t::replace) +
+    text = arch::render_json(comparison)
+               .dump(1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) +
            "\n";
   } else {
     text = format == "markdown" ? arch::render_markdown(comparison) : arch::render_text(comparison);

@@ -57,7 +57,8 @@ int main(int argc, char** argv) {
     return 0;
   }
   std::fprintf(stderr,
-               "bsnpu: error: unknown command '%s' (commands: eval, run, compare, regress; see bsnpu --help)\n",
+               "bsnpu: error: unknown command '%s' (commands: eval, run, compare, regress; see "
+               "bsnpu --help)\n",
                command);
   return 2;
 }

@@ -41,14 +41,14 @@ int regress_command(int argc, char** argv) {
       "Gates a bsnpu run report against a baseline, per k, on accuracy (absolute points) and\n"
       "on cycles, energy, accuracy per Mcycle and accuracy per uJ (relative). Exit status: 0\n"
       "pass, 1 regression, 2 bad input (docs/ci-regression.md)");
-  options.add_options()("help,h", "show this help")(
-      "baseline", po::value(&baseline_path), "the baseline report")(
+  options.add_options()("help,h", "show this help")("baseline", po::value(&baseline_path),
+                                                    "the baseline report")(
       "report", po::value(&report_path), "the report to gate")(
       "tolerances", po::value(&tolerances_path),
       "tolerances file (bsnpu-tolerances JSON, docs/ci-regression.md)")(
       "tol", po::value(&flags)->composing(),
-      ("METRIC=VALUE or METRIC@K=VALUE, over the file; repeatable. Defaults: " + defaults)
-          .c_str())("junit", po::value(&junit_path), "write a JUnit XML report here")(
+      ("METRIC=VALUE or METRIC@K=VALUE, over the file; repeatable. Defaults: " + defaults).c_str())(
+      "junit", po::value(&junit_path), "write a JUnit XML report here")(
       "markdown", po::value(&markdown_path), "write a Markdown summary here");
   po::variables_map values;
   if (!parse_command_line(argc, argv, options, "regress", values)) return 0;

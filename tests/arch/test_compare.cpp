@@ -204,9 +204,9 @@ TEST(CompareReports, MetricsPerKWithDeltasAndRatios) {
 }
 
 TEST(CompareReports, ThreeFilesMissingKAndNotes) {
-  const Comparison comparison = compare_reports(
-      {report("base.json"), report("other_bits.json"), report("other_images.json")},
-      {"accuracy", "energy.*"});
+  const Comparison comparison =
+      compare_reports({report("base.json"), report("other_bits.json"), report("other_images.json")},
+                      {"accuracy", "energy.*"});
   ASSERT_EQ(comparison.sections.size(), 3u);  // k = 1, 4, 8
   const CompareRow* k4 = find_row(comparison, "k=4", "accuracy");
   ASSERT_NE(k4, nullptr);
@@ -231,8 +231,9 @@ TEST(CompareReports, ThreeFilesMissingKAndNotes) {
 }
 
 TEST(CompareReports, UnknownMetricIsAnError) {
-  EXPECT_EQ(error_of([] { compare_reports({report("base.json"), report("base.json")}, {"cyc"}); })
-                .rfind("--metrics: no metric 'cyc' (metrics: accuracy, cycles, ", 0),
+  EXPECT_EQ(error_of([] {
+              compare_reports({report("base.json"), report("base.json")}, {"cyc"});
+            }).rfind("--metrics: no metric 'cyc' (metrics: accuracy, cycles, ", 0),
             0u);
 }
 
@@ -267,8 +268,8 @@ TEST(Regress, InjectedCycleRegressionNamesTheMetric) {
 TEST(Regress, AccuracyInPoints) {
   const GateResult result =
       regress(report("base.json"), report("less_accurate_k1.json"), Tolerances());
-  EXPECT_EQ(failing(result), (std::vector<std::string>{"accuracy@1", "accuracy_per_mcycle@1",
-                                                       "accuracy_per_uj@1"}));
+  EXPECT_EQ(failing(result),
+            (std::vector<std::string>{"accuracy@1", "accuracy_per_mcycle@1", "accuracy_per_uj@1"}));
   EXPECT_EQ(describe(result.checks[0]),
             "k=1 accuracy: baseline 75.00 %, new 74.20 %, delta -0.80 points, tolerance 0.50 "
             "points");
@@ -284,8 +285,9 @@ TEST(Regress, IncomparableReportsAreErrors) {
   EXPECT_EQ(error_of([&] { regress(base, report("other_images.json"), Tolerances()); }),
             "other_images.json: data.sha256: other images than the baseline's (baseline "
             "base.json)");
-  EXPECT_EQ(error_of([&] { regress(base, report("other_model.json"), Tolerances()); })
-                .rfind("other_model.json: model: another network (", 0),
+  EXPECT_EQ(error_of([&] {
+              regress(base, report("other_model.json"), Tolerances());
+            }).rfind("other_model.json: model: another network (", 0),
             0u);
   nlohmann::json fewer = report_json("base.json");
   fewer["results"][1]["images"] = 100;

@@ -13,7 +13,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace bsnpu;
   const std::string text(reinterpret_cast<const char*>(data), size);
   try {
-    const arch::ReportFigures report = arch::read_report(parse_json(text, "fuzz.json"), "fuzz.json");
+    const arch::ReportFigures report =
+        arch::read_report(parse_json(text, "fuzz.json"), "fuzz.json");
     const arch::Comparison comparison = arch::compare_reports({report, report});
     (void)arch::render_text(comparison);
     (void)arch::render_json(comparison).dump();
