@@ -11,6 +11,7 @@
 #include "arch/regress.h"
 #include "core/error.h"
 #include "core/json_fields.h"
+#include "test_support.h"
 
 namespace bsnpu::arch {
 namespace {
@@ -18,14 +19,7 @@ namespace {
 const std::string kConfigs = BSNPU_SOURCE_DIR "/configs/";
 const std::string kReports = BSNPU_SOURCE_DIR "/tests/arch/data/reports/";
 
-std::string error_of(const std::function<void()>& action) {
-  try {
-    action();
-  } catch (const Error& error) {
-    return error.what();
-  }
-  return "(no error)";
-}
+using test::error_of;
 
 nlohmann::json report_json(const std::string& name) {
   return parse_json(read_text_file(kReports + name), name);
