@@ -265,11 +265,8 @@ Comparison compare_reports(const std::vector<ReportFigures>& reports,
   // A report's value of `name` at k in display units; null when it has none.
   const auto value = [](const ReportFigures& report, int k, const std::string& name) {
     const BitsFigures* entry = report.find(k);
-    if (!entry) return json(nullptr);
-    for (const auto& [metric, figure] : entry->metrics) {
-      if (metric == name) return json(figure * metric_info(name).scale);
-    }
-    return json(nullptr);
+    const double* figure = entry ? entry->find(name) : nullptr;
+    return figure ? json(*figure * metric_info(name).scale) : json(nullptr);
   };
   for (const int k : all_bits) {
     CompareSection section{"k=" + std::to_string(k), {}};

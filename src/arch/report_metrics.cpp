@@ -68,10 +68,15 @@ MetricInfo metric_info(const std::string& name) {
   return {"cycles", 1, Better::Lower};  // cycles, stall_cycles, stall.<reason>
 }
 
-double BitsFigures::get(const std::string& name) const {
+const double* BitsFigures::find(const std::string& name) const {
   for (const auto& [metric, value] : metrics) {
-    if (metric == name) return value;
+    if (metric == name) return &value;
   }
+  return nullptr;
+}
+
+double BitsFigures::get(const std::string& name) const {
+  if (const double* value = find(name)) return *value;
   throw Error("k=" + std::to_string(bits) + ": no metric " + name);
 }
 

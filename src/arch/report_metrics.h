@@ -33,7 +33,8 @@ struct BitsFigures {
   int bits = 0;
   uint64_t images = 0;
   std::vector<std::pair<std::string, double>> metrics;
-  double get(const std::string& name) const;  // throws bsnpu::Error when absent
+  const double* find(const std::string& name) const;  // nullptr when absent
+  double get(const std::string& name) const;          // throws bsnpu::Error when absent
 };
 
 struct ReportFigures {
