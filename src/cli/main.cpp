@@ -12,10 +12,11 @@ namespace {
 void print_usage(std::FILE* stream) {
   std::fputs(
       "usage: bsnpu <command> [options]\n"
-      "  eval   bit-exact accuracy of every weight bit-width k (bsnpu eval --help)\n"
-      "  run    SystemC simulation: energy, latency, accuracy (bsnpu run --help)\n"
+      "  eval     bit-exact accuracy of every weight bit-width k (bsnpu eval --help)\n"
+      "  run      SystemC simulation: energy, latency, accuracy (bsnpu run --help)\n"
       "  compare  NPU configs or run reports side by side (bsnpu compare --help)\n"
-      "  regress  gate a run report against a baseline: exit 0 pass, 1 regression, 2 bad input\n",
+      "  regress  a run report gated against a baseline: exit 0 pass, 1 regression, 2 bad input\n"
+      "           (bsnpu regress --help)\n",
       stream);
 }
 
