@@ -8,7 +8,8 @@ no policy parameter is tuned on).
   hard   hard frames: strong noise, contrast and brightness changes, moving occluders
 
 Each trace has exactly FRAMES frames (the last scene is cut short). Source images are drawn by
-index, without repeats within a trace, from the 10,000 CIFAR-10 test images, so no data is read.
+index, without repeats within a trace, from the 10,000 CIFAR-10 test images, so no data is read;
+the held-out traces show none of the development traces' images.
 Everything comes from random.Random(seed): the same seed writes the same bytes.
 
   /usr/bin/python3 scripts/make_traces.py [--out DIR]      (default: the repository's traces/)
@@ -84,10 +85,12 @@ def make_scene(rng, params, image, frames):
     return scene
 
 
-def make_trace(name, split, seed):
+def make_trace(name, split, seed, excluded=frozenset()):
+    """`excluded`: test images the trace must not show (the held-out traces exclude every image of
+    the development traces)."""
     params = CHARACTERS[name]
     rng = random.Random(seed)
-    scenes, used, total = [], set(), 0
+    scenes, used, total = [], set(excluded), 0
     while total < FRAMES:
         image = rng.randrange(TEST_IMAGES)
         while image in used:
@@ -129,12 +132,16 @@ def main():
     args = parser.parse_args()
     try:
         os.makedirs(os.path.join(args.out, "heldout"), exist_ok=True)
+        dev_images = set()
         for split, seeds in SEEDS.items():
             for name, seed in seeds.items():
+                trace = make_trace(name, split, seed, frozenset(dev_images) if split == "heldout" else frozenset())
+                if split == "dev":
+                    dev_images.update(scene["image"] for scene in trace["scenes"])
                 path = output_path(args.out, split, name)
                 temporary = path + ".tmp"
                 with open(temporary, "w") as f:
-                    f.write(dumps(make_trace(name, split, seed)))
+                    f.write(dumps(trace))
                 os.replace(temporary, path)
     except OSError as e:
         print(f"make_traces: error: {e.filename}: {e.strerror}", file=sys.stderr)
