@@ -8,6 +8,7 @@ Everything is made here or copied from this repository's configs/: nothing from 
                 tensors; and two variants (4-bit activations; a conv shortcut)
   safetensors/  the tiny model's tensors file and a one-scalar file
   cifar/        one limit byte + a few synthetic records
+  trace/        the committed development traces and a small one with every field
 """
 import hashlib
 import json
@@ -97,7 +98,7 @@ def tiny_model(act_bits=8, downsample=False):
 def main():
     if CORPUS.exists():
         shutil.rmtree(CORPUS)
-    for target in ["config", "energy", "model", "safetensors", "cifar"]:
+    for target in ["config", "energy", "model", "safetensors", "cifar", "trace"]:
         (CORPUS / target).mkdir(parents=True)
     for name in ["default.json", "edge.json", "large.json", "scalesim_ws64.json"]:
         shutil.copy(ROOT / "configs" / name, CORPUS / "config" / name)
@@ -118,6 +119,17 @@ def main():
     (CORPUS / "cifar" / "all_of_3.bin").write_bytes(b"\0" + records(3))
     (CORPUS / "cifar" / "first_2_of_3.bin").write_bytes(b"\2" + records(3))
     (CORPUS / "cifar" / "one.bin").write_bytes(b"\1" + records(1))
+
+    for name in ["drift.json", "cuts.json", "hard.json"]:
+        shutil.copy(ROOT / "traces" / name, CORPUS / "trace" / name)
+    every_field = {
+        "format": "bsnpu-trace", "version": 1, "name": "all", "description": "every field", "source": "cifar10-test",
+        "generator": {"script": "by hand", "seed": 1, "parameters": {}},
+        "scenes": [{"image": 0, "frames": 3},
+                   {"image": 1, "frames": 4, "shift_x": [-8, 40], "shift_y": -16, "contrast": [0, 1024],
+                    "brightness": [-255, 255], "noise": [255, 0], "noise_seed": 9007199254740991,
+                    "occlusion": {"x": [-32, 32], "y": 4, "width": [0, 32], "height": 9, "fill": [1, 2, 3]}}]}
+    (CORPUS / "trace" / "every_field.json").write_text(json.dumps(every_field) + "\n")
 
 
 if __name__ == "__main__":
