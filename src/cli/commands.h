@@ -6,6 +6,7 @@ namespace bsnpu::cli {
 
 int eval_command(int argc, char** argv);  // bit-exact accuracy sweep (src/cli/eval.cpp)
 int run_command(int argc, char** argv);   // SystemC simulation: energy, latency, accuracy (run.cpp)
+int frames_command(int argc, char** argv);  // the frames of a trace: summary, sha256, CIFAR batch
 int compare_command(int argc, char** argv);  // configs or reports side by side (compare.cpp)
 int regress_command(int argc, char** argv);  // a report gated against a baseline (regress.cpp)
 

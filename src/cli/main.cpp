@@ -14,6 +14,7 @@ void print_usage(std::FILE* stream) {
       "usage: bsnpu <command> [options]\n"
       "  eval     bit-exact accuracy of every weight bit-width k (bsnpu eval --help)\n"
       "  run      SystemC simulation: energy, latency, accuracy (bsnpu run --help)\n"
+      "  frames   the frames of a trace: summary, sha256, CIFAR-10 batch (bsnpu frames --help)\n"
       "  compare  NPU configs or run reports side by side (bsnpu compare --help)\n"
       "  regress  a run report gated against a baseline: exit 0 pass, 1 regression, 2 bad input\n"
       "           (bsnpu regress --help)\n",
@@ -49,6 +50,8 @@ int main(int argc, char** argv) {
   if (std::strcmp(command, "eval") == 0)
     return guarded(bsnpu::cli::eval_command, argc - 1, argv + 1);
   if (std::strcmp(command, "run") == 0) return guarded(bsnpu::cli::run_command, argc - 1, argv + 1);
+  if (std::strcmp(command, "frames") == 0)
+    return guarded(bsnpu::cli::frames_command, argc - 1, argv + 1);
   if (std::strcmp(command, "compare") == 0)
     return guarded(bsnpu::cli::compare_command, argc - 1, argv + 1);
   if (std::strcmp(command, "regress") == 0)
@@ -58,7 +61,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   std::fprintf(stderr,
-               "bsnpu: error: unknown command '%s' (commands: eval, run, compare, regress; see "
+               "bsnpu: error: unknown command '%s' (commands: eval, run, frames, compare, regress; see "
                "bsnpu --help)\n",
                command);
   return 2;

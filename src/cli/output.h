@@ -5,6 +5,7 @@
 // byte-identical and no temporary file behind.
 #pragma once
 
+#include <cstddef>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -25,8 +26,12 @@ class Outputs {
   // Writes `document` (one-space indent, trailing newline; invalid UTF-8 in strings replaced by
   // U+FFFD) to the temporary file of `option`'s output; throws naming the option and the path.
   void stage(const std::string& option, const nlohmann::ordered_json& document);
+  // Writes `size` bytes (a binary file, CSV text, ...) the same way.
+  void stage_bytes(const std::string& option, const void* data, size_t size);
   // Writes `text` as it is.
-  void stage_text(const std::string& option, const std::string& text);
+  void stage_text(const std::string& option, const std::string& text) {
+    stage_bytes(option, text.data(), text.size());
+  }
   // Renames every staged file over its target.
   void commit();
 

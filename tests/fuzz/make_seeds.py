@@ -10,6 +10,7 @@ Everything is made here or copied from this repository's configs/: nothing from 
   cifar/        one limit byte + a few synthetic records
   tolerances/   tests/arch/data/tolerances.json and a minimal file
   report/       the crafted run reports of tests/arch/data/reports/
+  trace/        the committed development traces and a small one with every field
 """
 import hashlib
 import json
@@ -99,7 +100,7 @@ def tiny_model(act_bits=8, downsample=False):
 def main():
     if CORPUS.exists():
         shutil.rmtree(CORPUS)
-    for target in ["config", "energy", "model", "safetensors", "cifar", "tolerances", "report"]:
+    for target in ["config", "energy", "model", "safetensors", "cifar", "tolerances", "report", "trace"]:
         (CORPUS / target).mkdir(parents=True)
     for name in ["default.json", "edge.json", "large.json", "scalesim_ws64.json"]:
         shutil.copy(ROOT / "configs" / name, CORPUS / "config" / name)
@@ -125,6 +126,16 @@ def main():
     (CORPUS / "tolerances" / "minimal.json").write_text('{"format": "bsnpu-tolerances", "version": 1}\n')
     for name in ["base.json", "other_bits.json"]:
         shutil.copy(ROOT / "tests" / "arch" / "data" / "reports" / name, CORPUS / "report" / name)
+    for name in ["drift.json", "cuts.json", "hard.json"]:
+        shutil.copy(ROOT / "traces" / name, CORPUS / "trace" / name)
+    every_field = {
+        "format": "bsnpu-trace", "version": 1, "name": "all", "description": "every field", "source": "cifar10-test",
+        "generator": {"script": "by hand", "seed": 1, "parameters": {}},
+        "scenes": [{"image": 0, "frames": 3},
+                   {"image": 1, "frames": 4, "shift_x": [-8, 40], "shift_y": -16, "contrast": [0, 1024],
+                    "brightness": [-255, 255], "noise": [255, 0], "noise_seed": 9007199254740991,
+                    "occlusion": {"x": [-32, 32], "y": 4, "width": [0, 32], "height": 9, "fill": [1, 2, 3]}}]}
+    (CORPUS / "trace" / "every_field.json").write_text(json.dumps(every_field) + "\n")
 
 
 if __name__ == "__main__":
