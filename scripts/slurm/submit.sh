@@ -145,6 +145,9 @@ if [[ $dry_run -eq 0 && -s "$record" ]]; then
   fi
 fi
 
+[[ $dry_run -eq 1 || ! -e "$out/merged" ]] ||
+  fail "--out: $out: already merged into $out/merged: nothing to do (remove it to merge again)"
+
 common=(--parsable "--chdir=$out")
 [[ -z "$partition" ]] || common+=("--partition=$partition")
 [[ -z "$account" ]] || common+=("--account=$account")

@@ -7,7 +7,8 @@
 #    nothing is merged;
 # 3. the same submit.sh command again resumes: shard 1's finished points are not redone (its
 #    records stay byte for byte what they were), the merge job completes, and every file of the
-#    merged result is byte-identical to the unsharded sweep's.
+#    merged result is byte-identical to the unsharded sweep's;
+# 4. once more: refused (already merged), nothing queued.
 set -euo pipefail
 if [[ $# -ne 2 ]]; then
   echo "usage: tests/slurm/test_sweep_array.sh BSNPU SPACE.json (inside tests/slurm/local_cluster.sh)" >&2
@@ -95,4 +96,10 @@ for file in "$work"/cluster/merged/*; do
   [[ -e "$work/local/$(basename "$file")" ]] || fail "merged $(basename "$file"): the unsharded sweep wrote none"
 done
 ((compared > 0)) || fail "the unsharded sweep wrote no output"
+# A third submission has nothing to do: refused, nothing queued.
+if "${submit[@]}" 2>"$work/again.err"; then
+  fail "submit.sh submitted again into a merged --out"
+fi
+grep -q "already merged" "$work/again.err" || fail "third submission: $(cat "$work/again.err")"
+[[ -z "$(squeue -h -o %i)" ]] || fail "jobs queued after a refused submission: $(squeue)"
 echo "test_sweep_array: PASS: $compared merged files byte-identical to the unsharded sweep's ($((SECONDS - start)) s)"
