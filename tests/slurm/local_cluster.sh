@@ -2,8 +2,8 @@
 # A real, throwaway single-node Slurm cluster on this machine, for the Slurm tests: starts munged,
 # slurmctld and slurmd (Debian's munge and slurm-wlm) from a temporary folder, waits until the
 # node is idle, runs COMMAND with SLURM_CONF pointing at that cluster, then stops every daemon and
-# removes the folder, whatever COMMAND did (trap). Exit status: COMMAND's, or 1 if the cluster
-# would not start (its logs are printed), or 77 (CTest's "skipped") when the daemons are not
+# removes the folder, whatever COMMAND did (trap). Exit status: COMMAND's (the daemons' logs are
+# printed when it is not 0), or 1 if the cluster would not start, or 77 (CTest's "skipped") when the daemons are not
 # installed, except under CI=true where that is an error: CI must run the Slurm test.
 # Usage: tests/slurm/local_cluster.sh COMMAND [ARG...]
 #   e.g. tests/slurm/local_cluster.sh bash     (a shell with sinfo, sbatch, squeue on the cluster)
@@ -54,9 +54,19 @@ dir=$(mktemp -d "${TMPDIR:-/tmp}/bsnpu-slurm.XXXXXX")
 chmod 0755 "$dir"  # munged: the socket's folder must be executable by all
 daemons=()
 
+print_logs() {
+  local log
+  for log in "$dir"/*.log; do
+    [[ -f "$log" ]] || continue
+    echo "---- $log (last 30 lines)" >&2
+    tail -n 30 "$log" >&2
+  done
+}
+
 stop_cluster() {
   local status=$?
   trap - EXIT INT TERM
+  [[ $status -eq 0 ]] || print_logs
   if [[ -f "$dir/slurm.conf" ]] && [[ ${#daemons[@]} -gt 1 ]]; then
     # Cancel what is left so that no job step outlives its slurmd (proctrack/linuxproc).
     SLURM_CONF="$dir/slurm.conf" scancel --quiet --user "$(id -un)" >/dev/null 2>&1 || true
@@ -82,14 +92,8 @@ trap stop_cluster EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-fail_start() {
+fail_start() {  # the logs follow from stop_cluster
   echo "local_cluster: $1" >&2
-  local log
-  for log in "$dir"/*.log; do
-    [[ -f "$log" ]] || continue
-    echo "---- $log (last 30 lines)" >&2
-    tail -n 30 "$log" >&2
-  done
   exit 1
 }
 

@@ -67,7 +67,7 @@ expected=$(for ((task = 0; task < shards; task++)); do
   [[ $task -eq $failing_task ]] && echo "$task FAILED" || echo "$task COMPLETED"
 done)
 [[ "$(job_states "$array_job")" == "$expected" ]] ||
-  fail "array job $array_job: tasks $(job_states "$array_job" | tr '\n' ' '), expected $(echo $expected)"
+  fail "array job $array_job: tasks $(job_states "$array_job" | tr '\n' ' '), expected $(tr '\n' ' ' <<<"$expected")"
 [[ "$(job_states "$merge_job")" == "- CANCELLED" ]] ||
   fail "merge job $merge_job after a failed task: $(job_states "$merge_job"), expected CANCELLED"
 [[ ! -e "$work/cluster/merged" ]] || fail "a merged result exists although a shard failed"
