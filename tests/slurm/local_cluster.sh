@@ -2,29 +2,32 @@
 # A real, throwaway single-node Slurm cluster on this machine, for the Slurm tests: starts munged,
 # slurmctld and slurmd (Debian's munge and slurm-wlm) from a temporary folder, waits until the
 # node is idle, runs COMMAND with SLURM_CONF pointing at that cluster, then stops every daemon and
-# removes the folder, whatever COMMAND did (trap). Exit status: COMMAND's (the daemons' logs are
-# printed when it is not 0), or 1 if the cluster would not start, or 77 (CTest's "skipped") when the daemons are not
-# installed, except under CI=true where that is an error: CI must run the Slurm test.
+# removes the folder, whatever COMMAND did (trap). Exit status: COMMAND's (with the daemons' logs
+# printed when it is not 0); 1 if the cluster would not start; 77 (CTest's "skipped") when the
+# daemons are not installed, except under CI=true, where that is an error (exit 1): CI must run
+# the Slurm test.
 # Usage: tests/slurm/local_cluster.sh COMMAND [ARG...]
 #   e.g. tests/slurm/local_cluster.sh bash     (a shell with sinfo, sbatch, squeue on the cluster)
 #
-# Runs as root or as any user. What this needs, found on Debian 12 (slurm-wlm 22.05.8, munge
-# 0.5.15) in a container without systemd or a writable cgroup tree:
+# Runs as root or as any user. What it needs, found on Debian 12 (slurm-wlm 22.05.8, munge
+# 0.5.15) in a container without systemd and without a writable cgroup tree:
 # - munged with its own key, socket, pid, log and seed files (--key-file, --socket, ...): the key
 #   is 1 KiB from /dev/urandom, mode 0400. munged refuses a socket whose folder is not executable
 #   by all ("Socket is inaccessible: execute permissions for all required"), hence chmod 0755 on
 #   the temporary folder. As root it needs no --force. The Slurm daemons and commands find this
 #   munged through AuthInfo=socket=... in slurm.conf (auth/munge and cred/munge both read it).
-# - slurm.conf: SlurmctldHost=localhost; the node line exactly as `slurmd -C` prints it (its CPUs,
-#   sockets, cores, threads and RealMemory: a node configured with more than it has is drained);
-#   SlurmUser and SlurmdUser = the current user (root, or an unprivileged user for whom slurmd can
-#   only run that user's jobs); ports picked free at start, so a real cluster on the same machine
-#   is not disturbed; state, spool, pid and log files in the temporary folder; no cgroups
+# - slurm.conf: SlurmctldHost=localhost(127.0.0.1); the node line exactly as `slurmd -C` prints
+#   it (its CPUs, sockets, cores, threads and RealMemory: a node configured with more than it has
+#   is drained) plus NodeAddr=127.0.0.1, so that the host name need not resolve; SlurmUser and
+#   SlurmdUser = the current user (root, or an unprivileged user whose slurmd runs that user's
+#   jobs only); ports picked free at start, so a real cluster on the same machine is not
+#   disturbed; state, spool, pid and log files in the temporary folder; no cgroups
 #   (ProctrackType=proctrack/linuxproc, TaskPlugin=task/none, JobAcctGatherType=jobacct_gather/none)
-#   and no accounting (AccountingStorageType=accounting_storage/none), so no slurmdbd and no
-#   cgroup.conf; select/cons_tres with CR_Core.
-# - the daemons run in the foreground (-D) as children of this script, so that it can stop and
-#   reap them; slurmd logs two harmless errors at start (mpi/pmix: "can not load PMIx library").
+#   and no accounting (AccountingStorageType=accounting_storage/none), hence no slurmdbd and no
+#   cgroup.conf; select/cons_tres with CR_Core. slurmd needs no -Z (that is for dynamic nodes).
+# - the daemons run in the foreground (-D, munged --foreground) as children of this script, which
+#   stops and reaps them; slurmd logs two harmless errors at start (mpi/pmix: "can not load PMIx
+#   library").
 set -euo pipefail
 
 if [[ $# -eq 0 ]]; then
@@ -124,7 +127,7 @@ user=$(id -un)
 mkdir -p "$dir/state" "$dir/spool"
 cat >"$dir/slurm.conf" <<EOF
 ClusterName=bsnputest
-SlurmctldHost=localhost
+SlurmctldHost=localhost(127.0.0.1)
 SlurmctldPort=$controller_port
 SlurmdPort=$node_port
 SlurmUser=$user
@@ -148,7 +151,7 @@ SelectTypeParameters=CR_Core
 SchedulerType=sched/backfill
 MpiDefault=none
 ReturnToService=2
-$node_line State=UNKNOWN
+$node_line NodeAddr=127.0.0.1 State=UNKNOWN
 PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP
 EOF
 export SLURM_CONF="$dir/slurm.conf"
