@@ -13,7 +13,9 @@ void print_usage(std::FILE* stream) {
   std::fputs(
       "usage: bsnpu <command> [options]\n"
       "  eval   bit-exact accuracy of every weight bit-width k (bsnpu eval --help)\n"
-      "  run    SystemC simulation: energy, latency, accuracy (bsnpu run --help)\n",
+      "  run    SystemC simulation: energy, latency, accuracy (bsnpu run --help)\n"
+      "  sweep  design-space sweep over configs, resumable and sharded (bsnpu sweep --help)\n"
+      "  merge  merge the directories of a sharded sweep (bsnpu merge --help)\n",
       stream);
 }
 
@@ -45,12 +47,16 @@ int main(int argc, char** argv) {
   if (std::strcmp(command, "eval") == 0)
     return guarded(bsnpu::cli::eval_command, argc - 1, argv + 1);
   if (std::strcmp(command, "run") == 0) return guarded(bsnpu::cli::run_command, argc - 1, argv + 1);
+  if (std::strcmp(command, "sweep") == 0)
+    return guarded(bsnpu::cli::sweep_command, argc - 1, argv + 1);
+  if (std::strcmp(command, "merge") == 0)
+    return guarded(bsnpu::cli::merge_command, argc - 1, argv + 1);
   if (std::strcmp(command, "--help") == 0 || std::strcmp(command, "-h") == 0) {
     print_usage(stdout);
     return 0;
   }
   std::fprintf(stderr,
-               "bsnpu: error: unknown command '%s' (commands: eval, run; see bsnpu --help)\n",
+               "bsnpu: error: unknown command '%s' (commands: eval, run, sweep, merge; see bsnpu --help)\n",
                command);
   return 2;
 }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <boost/program_options.hpp>
+#include <chrono>
 #include <cstddef>
 #include <string>
 #include <vector>
@@ -42,14 +43,23 @@ struct Inputs {
   std::string data_dir;
   CifarSet images;
 };
-// Checks the options first, then loads the model (every k of --bits must have parameters) and
-// the first --images test images; throws bsnpu::Error naming the option or the file.
-Inputs load_inputs(const CommonOptions& common);
+// Checks the options first, then loads the model (every k of --bits must have parameters) and,
+// when `with_images`, the first --images test images; throws bsnpu::Error naming the option or
+// the file.
+Inputs load_inputs(const CommonOptions& common, bool with_images = true);
+// "all" -> 0 (every image); else a positive count; throws naming --images.
+size_t parse_images(const std::string& text);
 
-// A one-line progress bar on stderr, shown only when stderr is a terminal.
+// SHA-256 of the images' labels then pixels: the `data.sha256` of reports, and the data part of
+// the sweep's accuracy cache key.
+std::string images_sha256(const CifarSet& images);
+
+// A one-line progress bar on stderr, shown only when stderr is a terminal. With `eta`, it also
+// shows the estimated time left, from the rate since construction: `already_done` units (e.g.
+// the points a resumed sweep skips) count as done but not towards the rate.
 class ProgressBar {
  public:
-  ProgressBar(const std::string& label, size_t total);
+  ProgressBar(const std::string& label, size_t total, bool eta = false, size_t already_done = 0);
   void update(size_t done) const;
   void finish() const;
 
@@ -57,6 +67,9 @@ class ProgressBar {
   bool enabled_;
   std::string label_;
   size_t total_;
+  bool eta_;
+  size_t already_done_;
+  std::chrono::steady_clock::time_point start_;
 };
 
 }  // namespace bsnpu::cli
