@@ -35,6 +35,7 @@ if [[ $# -eq 0 ]]; then
   exit 2
 fi
 
+PATH="$PATH:/usr/sbin:/sbin"  # the daemons, on an unprivileged user's PATH too
 missing=""
 for tool in munged munge slurmctld slurmd sbatch squeue sinfo scontrol scancel; do
   command -v "$tool" >/dev/null 2>&1 || missing="$missing $tool"

@@ -6,8 +6,8 @@
 #    finished (fail_after_shard.sh): the other tasks succeed, the merge job is cancelled and
 #    nothing is merged;
 # 3. the same submit.sh command again resumes: shard 1's finished points are not redone (its
-#    records stay byte for byte what they were), the merge job completes, and every file of the
-#    merged result is byte-identical to the unsharded sweep's;
+#    records stay byte for byte what they were), the merge job completes, and the merged outputs
+#    are byte-identical to the unsharded sweep's;
 # 4. once more: refused (already merged), nothing queued.
 set -euo pipefail
 if [[ $# -ne 2 ]]; then
@@ -19,6 +19,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 bsnpu=$1 space=$2
 shards=3
 failing_task=1
+images=16
 work=$(mktemp -d "${TMPDIR:-/tmp}/bsnpu-slurm-test.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 start=$SECONDS
@@ -50,13 +51,13 @@ wait_for() {
   done
 }
 
-"$bsnpu" sweep --space "$space" -j 2 --out "$work/local" >"$work/local.log" 2>&1 ||
+"$bsnpu" sweep --space "$space" -j 2 --out "$work/local" --images "$images" >"$work/local.log" 2>&1 ||
   { cat "$work/local.log" >&2; fail "the local sweep failed"; }
 echo "test_sweep_array: local sweep done ($((SECONDS - start)) s)"
 
 submit=(bash "$here/../../scripts/slurm/submit.sh" --space "$space" --out "$work/cluster"
   --shards "$shards" --cpus-per-task 1 --partition debug --time 10 --merge-time 5
-  --bsnpu "$here/fail_after_shard.sh" --parsable)
+  --bsnpu "$here/fail_after_shard.sh" --parsable -- --images "$images")
 export BSNPU_TEST_BSNPU=$bsnpu BSNPU_TEST_FAIL_TASK=$failing_task BSNPU_TEST_FAIL_MARK=$work/fail-mark
 touch "$BSNPU_TEST_FAIL_MARK"
 read -r array_job merge_job < <("${submit[@]}") || fail "submit.sh failed"
@@ -85,21 +86,20 @@ wait_for "$merge_job"
 diff -r "$work/failed-shard" "$work/cluster/shard-$failing_task" >&2 ||
   fail "the resumed shard $failing_task changed its finished records"
 
-compared=0
-for file in "$work"/local/*; do
-  name=$(basename "$file")
-  [[ "$name" == *.log ]] && continue
-  cmp "$file" "$work/cluster/merged/$name" || fail "merged $name differs from the unsharded sweep's"
-  compared=$((compared + 1))
+# The outputs (docs/sweeps.md) and the sweep's state, byte for byte. The journal points.jsonl
+# lists the records in the order they finished (any order under -j 2): the same lines, no more.
+for name in points.csv points.json pareto.csv pareto.json sweep.json space.json; do
+  [[ -f "$work/local/$name" ]] || fail "the unsharded sweep wrote no $name"
+  cmp "$work/local/$name" "$work/cluster/merged/$name" ||
+    fail "merged $name differs from the unsharded sweep's"
 done
-for file in "$work"/cluster/merged/*; do
-  [[ -e "$work/local/$(basename "$file")" ]] || fail "merged $(basename "$file"): the unsharded sweep wrote none"
-done
-((compared > 0)) || fail "the unsharded sweep wrote no output"
+cmp <(sort "$work/local/points.jsonl") <(sort "$work/cluster/merged/points.jsonl") ||
+  fail "merged points.jsonl: not the unsharded sweep's records"
+
 # A third submission has nothing to do: refused, nothing queued.
 if "${submit[@]}" 2>"$work/again.err"; then
   fail "submit.sh submitted again into a merged --out"
 fi
 grep -q "already merged" "$work/again.err" || fail "third submission: $(cat "$work/again.err")"
 [[ -z "$(squeue -h -o %i)" ]] || fail "jobs queued after a refused submission: $(squeue)"
-echo "test_sweep_array: PASS: $compared merged files byte-identical to the unsharded sweep's ($((SECONDS - start)) s)"
+echo "test_sweep_array: PASS: merged = unsharded, byte for byte ($((SECONDS - start)) s)"
