@@ -70,7 +70,8 @@ print_logs() {
 stop_cluster() {
   local status=$?
   trap - EXIT INT TERM
-  [[ $status -eq 0 ]] || print_logs
+  set +e
+  trap '' PIPE  # a reader gone (| head) must not stop the cleanup half way
   if [[ -f "$dir/slurm.conf" ]] && [[ ${#daemons[@]} -gt 1 ]]; then
     # Cancel what is left so that no job step outlives its slurmd (proctrack/linuxproc).
     SLURM_CONF="$dir/slurm.conf" scancel --quiet --user "$(id -un)" >/dev/null 2>&1 || true
@@ -89,12 +90,18 @@ stop_cluster() {
     kill -KILL "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
   done
+  [[ $status -eq 0 ]] || print_logs
   rm -rf "$dir"
   exit "$status"
 }
+command_pid=""
+on_signal() {  # pass the signal on to COMMAND, then stop the cluster (EXIT)
+  [[ -z "$command_pid" ]] || kill -TERM "$command_pid" 2>/dev/null
+  exit "$1"
+}
 trap stop_cluster EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+trap 'on_signal 130' INT
+trap 'on_signal 143' TERM
 
 fail_start() {  # the logs follow from stop_cluster
   echo "local_cluster: $1" >&2
@@ -173,8 +180,12 @@ done
 [[ "$state" == idle ]] || fail_start "the node is not idle after 30 s (sinfo: '${state}')"
 echo "local_cluster: slurmctld and slurmd up (node idle) in $dir" >&2
 
+# COMMAND runs in the background, its standard input kept, and this script waits for it: a signal
+# to this script (CTest's timeout, Ctrl-C) is then handled at once, not after COMMAND ends.
+"$@" <&0 &
+command_pid=$!
 set +e
-"$@"
+wait "$command_pid"
 status=$?
 set -e
 exit "$status"
