@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <set>
 
 #include "arch/config.h"
@@ -365,6 +366,25 @@ TEST(Shards, ParseAndRefuse) {
               std::string::npos)
         << bad;
   }
+}
+
+// Every point of the example spaces in configs/sweeps/ resolves to a valid config.
+TEST(Space, ShippedSpacesResolveToValidConfigs) {
+  const std::string folder = BSNPU_SOURCE_DIR "/configs/sweeps/";
+  std::map<std::string, size_t> sizes;
+  for (const auto& entry : std::filesystem::directory_iterator(folder)) {
+    const Space space = Space::load(entry.path().string());
+    const Json base = Json::parse(read_text_file(space.base_path()));
+    for (size_t i = 0; i < space.size(); ++i) {
+      const std::string config = space.resolve(base, space.base_path(), space.point(i)).dump();
+      EXPECT_NO_THROW(arch::NpuConfig::parse(config, "point " + std::to_string(i)))
+          << entry.path() << " point " << i;
+    }
+    sizes[entry.path().filename().string()] = space.size();
+  }
+  EXPECT_EQ(sizes["bench_1000.json"], 1000u);
+  EXPECT_EQ(sizes["array_and_sram.json"], 144u);
+  EXPECT_EQ(sizes["random_clock_and_memory.json"], 128u);
 }
 
 }  // namespace
