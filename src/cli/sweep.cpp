@@ -351,6 +351,60 @@ int sweep_command(int argc, char** argv) {
   state.images = images.size();
   state.data_sha256 = images_sha256(images);
 
+  // Every point's config is checked before the directory is touched.
+  std::map<std::string, arch::EnergyTable> tables;
+  std::vector<Job> jobs_of_shard;
+  std::vector<Record> settled;  // filtered and invalid points: recorded without running
+  const std::string work_dir = join(out_dir, "work");
+  size_t invalid_points = 0;
+  for (const sweep::Point& point : shard_points) {
+    Job job;
+    job.point = point;
+    job.model_prefix = space.model_of(point, default_model);
+    const ModelEntry& model = models.at(job.model_prefix);
+    const std::string label = space.file() + " " + point_label(point);
+    Record record;
+    record.index = point.index;
+    record.id = point.id;
+    record.axes = point.axes;
+    try {
+      const arch::NpuConfig config =
+          arch::NpuConfig::parse(space.resolve(base, base_path, point).dump(1), label);
+      const std::string table_path = config.energy_table_path();
+      if (!tables.count(table_path)) tables.emplace(table_path, arch::EnergyTable::load(table_path));
+      arch::check_schedule_size(model.workload, config, space.bits().back());
+      if (model.workload.accumulator_bits > config.accumulator.bits) {
+        throw Error(label + ": accumulator.bits: the model needs " +
+                    std::to_string(model.workload.accumulator_bits) + " bits");
+      }
+      job.area_mm2 =
+          arch::estimate_area(config, tables.at(table_path), model.workload.act_bits).total();
+      const std::string broken = sweep::broken_pre_run_constraint(space, config, job.area_mm2);
+      if (!broken.empty()) {
+        record.status = sweep::Status::Filtered;
+        record.reason = "constraint " + broken;
+      }
+    } catch (const Error& e) {
+      if (!space.skip_invalid()) {
+        throw Error(std::string(e.what()) +
+                    " (an invalid point stops the sweep; \"skip_invalid\": true records it)");
+      }
+      record.status = sweep::Status::Invalid;
+      record.reason = e.what();
+      if (++invalid_points == shard_points.size()) {
+        throw Error(space.file() + ": every point is invalid, the first: " + e.what());
+      }
+    }
+    if (record.status != sweep::Status::Ok) {
+      settled.push_back(std::move(record));
+      continue;
+    }
+    job.config_path = join(work_dir, "point-" + std::to_string(point.index) + ".config.json");
+    job.report_path = join(work_dir, "point-" + std::to_string(point.index) + ".report.json");
+    job.log_path = join(work_dir, "point-" + std::to_string(point.index) + ".log");
+    jobs_of_shard.push_back(std::move(job));
+  }
+
   // The directory: new, or a sweep of the same space, shard and inputs to resume.
   make_directory("--out", out_dir);
   if (exists(join(out_dir, kStateFile))) {
@@ -381,67 +435,20 @@ int sweep_command(int argc, char** argv) {
     }
   }
 
-  // Validate every pending point's config before anything runs.
+  // What is still to do: settled points are recorded at once, the others run.
   sweep::Journal journal(journal_path);
-  std::map<std::string, arch::EnergyTable> tables;
-  std::vector<Job> jobs_to_run;
-  const std::string work_dir = join(out_dir, "work");
   const size_t skipped = done.size();
   size_t filtered = 0, invalid = 0;
-  std::string first_invalid;
-  for (const sweep::Point& point : shard_points) {
-    if (done.count(point.index)) continue;
-    Job job;
-    job.point = point;
-    job.model_prefix = space.model_of(point, default_model);
-    const ModelEntry& model = models.at(job.model_prefix);
-    const std::string label = space.file() + " " + point_label(point);
-    Record record;
-    record.index = point.index;
-    record.id = point.id;
-    record.axes = point.axes;
-    std::string config_text;
-    try {
-      config_text = space.resolve(base, base_path, point).dump(1);
-      const arch::NpuConfig config = arch::NpuConfig::parse(config_text, label);
-      const std::string table_path = config.energy_table_path();
-      if (!tables.count(table_path)) tables.emplace(table_path, arch::EnergyTable::load(table_path));
-      arch::check_schedule_size(model.workload, config, space.bits().back());
-      if (model.workload.accumulator_bits > config.accumulator.bits) {
-        throw Error(label + ": accumulator.bits: the model needs " +
-                    std::to_string(model.workload.accumulator_bits) + " bits");
-      }
-      job.area_mm2 =
-          arch::estimate_area(config, tables.at(table_path), model.workload.act_bits).total();
-      const std::string broken = sweep::broken_pre_run_constraint(space, config, job.area_mm2);
-      if (!broken.empty()) {
-        record.status = sweep::Status::Filtered;
-        record.reason = "constraint " + broken;
-      }
-    } catch (const Error& e) {
-      if (!space.skip_invalid()) {
-        throw Error(std::string(e.what()) +
-                    " (an invalid point stops the sweep; \"skip_invalid\": true records it)");
-      }
-      record.status = sweep::Status::Invalid;
-      record.reason = e.what();
-      if (first_invalid.empty()) first_invalid = e.what();
-    }
-    if (record.status != sweep::Status::Ok) {
-      filtered += record.status == sweep::Status::Filtered;
-      invalid += record.status == sweep::Status::Invalid;
-      journal.append(record);
-      records.push_back(std::move(record));
-      continue;
-    }
-    job.config_path = join(work_dir, "point-" + std::to_string(point.index) + ".config.json");
-    job.report_path = join(work_dir, "point-" + std::to_string(point.index) + ".report.json");
-    job.log_path = join(work_dir, "point-" + std::to_string(point.index) + ".log");
-    jobs_to_run.push_back(std::move(job));
+  for (Record& record : settled) {
+    if (done.count(record.index)) continue;
+    filtered += record.status == sweep::Status::Filtered;
+    invalid += record.status == sweep::Status::Invalid;
+    journal.append(record);
+    records.push_back(std::move(record));
   }
-  if (invalid > 0 && invalid + skipped == shard_points.size() && jobs_to_run.empty() &&
-      filtered == 0) {
-    throw Error(space.file() + ": every point is invalid (first: " + first_invalid + ")");
+  std::vector<Job> jobs_to_run;
+  for (Job& job : jobs_of_shard) {
+    if (!done.count(job.point.index)) jobs_to_run.push_back(std::move(job));
   }
 
   // Accuracy of every (model, k) the pending points need, before the workers start.

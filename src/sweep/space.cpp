@@ -245,6 +245,10 @@ Space Space::parse(const std::string& text, const std::string& file) {
         group.fields.push_back(draws.back().field);
       }
       random.finish();
+      if (static_cast<size_t>(samples) * draws.size() > kMaxValues) {
+        random.fail("samples", "times the number of axes must be at most " +
+                                   std::to_string(kMaxValues));
+      }
       for (int64_t sample = 0; sample < samples; ++sample) {
         group.rows.emplace_back();
         for (const Draw& draw : draws) group.rows.back().push_back(draw.sample(generator));

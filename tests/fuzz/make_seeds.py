@@ -8,6 +8,8 @@ Everything is made here or copied from this repository's configs/: nothing from 
                 tensors; and two variants (4-bit activations; a conv shortcut)
   safetensors/  the tiny model's tensors file and a one-scalar file
   cifar/        one limit byte + a few synthetic records
+  sweep/        the shipped sweep files (configs/sweeps/) and a minimal one
+  sweep_journal/ a record of each status (one points.jsonl line) and a sweep.json
 """
 import hashlib
 import json
@@ -97,7 +99,7 @@ def tiny_model(act_bits=8, downsample=False):
 def main():
     if CORPUS.exists():
         shutil.rmtree(CORPUS)
-    for target in ["config", "energy", "model", "safetensors", "cifar"]:
+    for target in ["config", "energy", "model", "safetensors", "cifar", "sweep", "sweep_journal"]:
         (CORPUS / target).mkdir(parents=True)
     for name in ["default.json", "edge.json", "large.json", "scalesim_ws64.json"]:
         shutil.copy(ROOT / "configs" / name, CORPUS / "config" / name)
@@ -118,6 +120,31 @@ def main():
     (CORPUS / "cifar" / "all_of_3.bin").write_bytes(b"\0" + records(3))
     (CORPUS / "cifar" / "first_2_of_3.bin").write_bytes(b"\2" + records(3))
     (CORPUS / "cifar" / "one.bin").write_bytes(b"\1" + records(1))
+
+    for path in sorted((ROOT / "configs" / "sweeps").glob("*.json")):
+        shutil.copy(path, CORPUS / "sweep" / path.name)
+    (CORPUS / "sweep" / "minimal.json").write_text(json.dumps(
+        {"format": "bsnpu-sweep", "version": 1, "name": "m", "base": "b.json",
+         "axes": [{"field": "mac_array.rows", "values": [8, 16]}]}) + "\n")
+    module_energy = {"mac_array": 1e-5, "accumulator": 2e-4, "weight_memory": 7.5e-6,
+                     "activation_buffer": 2.5e-5, "dram": 1.5e-4}
+    result = {"bits": 1, "images": 20, "correct": 15, "cycles": 276154, "stall_cycles": 4778,
+              "latency_s": 0.000552308, "energy_j": 0.0005735, "utilization": 0.982,
+              "weight_bits_read": 11611904, "dram_bits": 11188928, "weights_resident": False,
+              "energy_breakdown_j": module_energy, "feasible": True}
+    seeds = {
+        "ok.jsonl": {"index": 0, "id": "0-27e98a248465", "axes": {"mac_array.rows": 32},
+                     "status": "ok", "area_mm2": 5.46, "results": [result, dict(result, bits=8)]},
+        "filtered.jsonl": {"index": 1, "id": "1-7a4fe51e6ed9", "axes": {"mac_array.rows": 64},
+                           "status": "filtered", "reason": "constraint area_mm2 <= 8"},
+        "invalid.jsonl": {"index": 2, "id": "2-2adbf6937157", "axes": {"mac_array.rows": 0},
+                          "status": "invalid", "reason": "s.json point 2: mac_array.rows: must be"},
+        "state.json": {"format": "bsnpu-sweep-state", "version": 1, "space_file": "s.json",
+                       "space_sha256": "52d9f2ea", "points": 6, "shard": "1/3", "images": 20,
+                       "data_sha256": "576c7fbb", "models": {"resnet18_cifar10.json": "05bcb920"}},
+    }
+    for name, document in seeds.items():
+        (CORPUS / "sweep_journal" / name).write_text(json.dumps(document, separators=(",", ":")))
 
 
 if __name__ == "__main__":
