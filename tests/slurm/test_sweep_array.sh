@@ -41,11 +41,11 @@ job_states() {
   scontrol -o show job "$1" | sed -E 's/.*ArrayTaskId=([^ ]+).*JobState=([A-Z_]+).*/\1 \2/; s/^JobId=.*JobState=([A-Z_]+).*/- \1/' | sort
 }
 
-# Waits until job ID ended (no longer queued nor running), at most 10 minutes.
+# Waits until job ID ended (no longer queued nor running), at most 5 minutes.
 wait_for() {
   local waited=0
   while [[ -n "$(squeue -h -o %i -j "$1" 2>/dev/null)" ]]; do
-    ((waited < 600)) || fail "job $1 still queued or running after 600 s: $(squeue -j "$1")"
+    ((waited < 300)) || fail "job $1 still queued or running after 300 s: $(squeue -j "$1")"
     sleep 1
     waited=$((waited + 1))
   done
