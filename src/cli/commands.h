@@ -9,5 +9,7 @@ int run_command(int argc, char** argv);   // SystemC simulation: energy, latency
 int frames_command(int argc, char** argv);  // the frames of a trace: summary, sha256, CIFAR batch
 int compare_command(int argc, char** argv);  // configs or reports side by side (compare.cpp)
 int regress_command(int argc, char** argv);  // a report gated against a baseline (regress.cpp)
+int sweep_command(int argc, char** argv);  // design-space sweep, resumable, sharded (sweep.cpp)
+int merge_command(int argc, char** argv);  // merges the directories of a sharded sweep (sweep.cpp)
 
 }  // namespace bsnpu::cli

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <iostream>
 #include <set>
@@ -11,14 +12,12 @@
 
 #include "core/error.h"
 #include "core/paths.h"
+#include "core/sha256.h"
 
 namespace bsnpu::cli {
 
 namespace po = boost::program_options;
 
-namespace {
-
-// "all" -> 0 (every image); else a positive count.
 size_t parse_images(const std::string& text) {
   if (text == "all") return 0;
   size_t used = 0;
@@ -34,14 +33,15 @@ size_t parse_images(const std::string& text) {
   return static_cast<size_t>(count);
 }
 
-}  // namespace
-
 void add_common_options(po::options_description& options, CommonOptions& common,
                         const std::string& images) {
   common.images = images;
   common.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   options.add_options()("help,h", "show this help")(
       "bits", po::value(&common.bits)->default_value(common.bits), "k to run: 1-8, 1,2,8 or 4")(
+      "precision", po::value(&common.precision),
+      "a JSON file holding per-layer bit-widths: k, [k per conv/fc] or {\"default\": k, "
+      "\"layers\": {name: k}} (docs/arithmetic.md); instead of --bits")(
       "images", po::value(&common.images)->default_value(images), "first N test images, or all")(
       "threads", po::value(&common.threads)->default_value(common.threads), "worker threads")(
       "model", po::value(&common.model),
@@ -114,19 +114,30 @@ std::vector<int> parse_bits(const std::string& text) {
   return {bits.begin(), bits.end()};
 }
 
-Inputs load_inputs(const CommonOptions& common) {
+Inputs load_inputs(const CommonOptions& common, const po::variables_map& values,
+                   bool with_images) {
   Inputs inputs;
-  inputs.bits = parse_bits(common.bits);
+  const bool per_layer = values.count("precision") > 0;
+  if (per_layer && !values["bits"].defaulted()) {
+    throw Error("--precision: give either --bits or --precision, not both");
+  }
+  const std::vector<int> bits = parse_bits(common.bits);
   if (common.threads < 1 || common.threads > 1024) throw Error("--threads: must be in 1..1024");
   inputs.threads = common.threads;
   const size_t limit = parse_images(common.images);
   inputs.model = Model::load(model_prefix(common.model));
-  for (int k : inputs.bits) {
-    if (!inputs.model.has_bits(k)) {
-      throw Error(inputs.model.manifest_path() +
-                  ": bits: no parameters for k=" + std::to_string(k));
+  if (per_layer) {
+    inputs.precisions.push_back(Precision::load(common.precision, inputs.model));
+  } else {
+    for (int k : bits) {
+      if (!inputs.model.has_bits(k)) {
+        throw Error(inputs.model.manifest_path() +
+                    ": bits: no parameters for k=" + std::to_string(k));
+      }
+      inputs.precisions.push_back(Precision::uniform(inputs.model, k));
     }
   }
+  if (!with_images) return inputs;
   inputs.data_dir = data_dir(common.data);
   inputs.images = load_cifar_test(inputs.data_dir, limit);
   if (limit > inputs.images.size()) {
@@ -136,16 +147,39 @@ Inputs load_inputs(const CommonOptions& common) {
   return inputs;
 }
 
-ProgressBar::ProgressBar(const std::string& label, size_t total)
-    : enabled_(isatty(STDERR_FILENO) != 0), label_(label), total_(total) {}
+std::string images_sha256(const CifarSet& images) {
+  std::vector<uint8_t> bytes(images.labels);
+  bytes.insert(bytes.end(), images.pixels.begin(), images.pixels.end());
+  return sha256_hex(bytes.data(), bytes.size());
+}
+
+ProgressBar::ProgressBar(const std::string& label, size_t total, bool eta, size_t already_done)
+    : enabled_(isatty(STDERR_FILENO) != 0),
+      label_(label),
+      total_(total),
+      eta_(eta),
+      already_done_(already_done),
+      start_(std::chrono::steady_clock::now()) {}
 
 void ProgressBar::update(size_t done) const {
   if (!enabled_) return;
   constexpr int kWidth = 40;
   const int filled = static_cast<int>(kWidth * done / std::max<size_t>(total_, 1));
-  std::fprintf(stderr, "\r%s [%s%s] %zu/%zu", label_.c_str(),
+  std::string eta;
+  if (eta_ && done > already_done_ && done < total_) {
+    const double elapsed =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    const double left = elapsed / static_cast<double>(done - already_done_) *
+                        static_cast<double>(total_ - done);
+    const long seconds = std::lround(left);
+    char text[48];
+    std::snprintf(text, sizeof text, " ETA %ldm%02lds", seconds / 60, seconds % 60);
+    eta = text;
+  }
+  std::fprintf(stderr, "\r%s [%s%s] %zu/%zu%s\033[K", label_.c_str(),
                std::string(static_cast<size_t>(filled), '#').c_str(),
-               std::string(static_cast<size_t>(kWidth - filled), '.').c_str(), done, total_);
+               std::string(static_cast<size_t>(kWidth - filled), '.').c_str(), done, total_,
+               eta.c_str());
   std::fflush(stderr);
 }
 

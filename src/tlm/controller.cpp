@@ -220,6 +220,7 @@ void Controller::run_timing(const arch::Schedule& schedule,
 }
 
 void Controller::run_functional(FunctionalJob& job) {
+  if (!job.precision || !job.requant) throw Error(std::string(name()) + ": a job without precision");
   NpuPayload load;
   load.command = Command::LoadImages;
   load.image_pixels = job.pixels;
@@ -232,10 +233,11 @@ void Controller::run_functional(FunctionalJob& job) {
     step.images = job.images;
     step.command = Command::ComputePlanes;
     step.from_plane = 0;
-    step.to_plane = job.k;
+    step.to_plane = job.precision->k(index);
     transport(array_port, step, timebase_);
     step.command = Command::PostProcess;
-    step.k = job.k;
+    step.k = step.to_plane;
+    step.requant = job.requant;
     transport(accumulator_port, step, timebase_);
   }
   NpuPayload logits;

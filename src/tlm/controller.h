@@ -5,8 +5,9 @@
 //    weight SRAM allows (double buffering), so a pass waits only when bandwidth or space is
 //    short; the thread's local time runs ahead of SystemC time under a tlm_quantumkeeper;
 //  - a functional job runs a batch of real images: the ActivationBuffer loads them, then for
-//    each conv and fc the MacArray computes planes 1..k and the Accumulator post-processes with
-//    the BN set of k; the logits come back from the ActivationBuffer.
+//    each conv and fc the MacArray computes planes 1..k of that layer's k and the Accumulator
+//    post-processes with the requantization the precision gives it (the BN set of its k,
+//    re-targeted for a mixed vector); the logits come back from the ActivationBuffer.
 #pragma once
 
 #include <tlm_utils/simple_initiator_socket.h>
@@ -20,16 +21,18 @@
 #include "arch/schedule.h"
 #include "arch/timing.h"
 #include "arch/workload.h"
+#include "core/precision.h"
 #include "tlm/payload.h"
 
 namespace bsnpu::tlm {
 
-// A batch of real images through the NPU at k.
+// A batch of real images through the NPU at a precision (both pointers outlive the job).
 struct FunctionalJob {
   const uint8_t* pixels = nullptr;  // images x 3 x 32 x 32, channel-major
   int images = 0;
-  int k = 8;
-  std::vector<int32_t> logits;  // out: [images][classes]
+  const Precision* precision = nullptr;
+  const std::vector<Requant>* requant = nullptr;  // requantization(model, *precision)
+  std::vector<int32_t> logits;                    // out: [images][classes]
 };
 
 class Controller : public sc_core::sc_module {

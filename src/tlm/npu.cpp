@@ -47,7 +47,11 @@ void Npu::run_job() {
 }
 
 arch::TimingResult Npu::simulate_timing(int k) {
-  const arch::Schedule schedule = arch::build_schedule(workload_, config_, k);
+  return simulate_timing(arch::uniform_planes(workload_, k));
+}
+
+arch::TimingResult Npu::simulate_timing(const std::vector<PlaneRange>& planes) {
+  const arch::Schedule schedule = arch::build_schedule(workload_, config_, planes);
   const size_t layers = workload_.layers.size();
   dram.reset(layers);
   weight_memory.reset(layers);
@@ -55,7 +59,8 @@ arch::TimingResult Npu::simulate_timing(int k) {
   mac_array.reset(layers);
   accumulator.reset(layers);
   arch::TimingResult result;
-  result.k = k;
+  result.k = schedule.k;
+  result.planes = schedule.planes;
   result.weights_resident = schedule.weights_resident;
   controller.post_timing(&schedule, &result.layers);
   run_job();
@@ -81,9 +86,12 @@ arch::TimingResult Npu::simulate_timing(int k) {
 
 Classification Npu::classify(const uint8_t* pixels, size_t images, int k,
                              const std::function<void(size_t)>& progress) {
-  if (!model_.has_bits(k)) {
-    throw Error(model_.manifest_path() + ": no parameters for k=" + std::to_string(k));
-  }
+  return classify(pixels, images, Precision::uniform(model_, k), progress);
+}
+
+Classification Npu::classify(const uint8_t* pixels, size_t images, const Precision& precision,
+                             const std::function<void(size_t)>& progress) {
+  const std::vector<Requant> requant = requantization(model_, precision);
   const size_t classes = static_cast<size_t>(model_.num_classes());
   Classification result;
   result.logits.reserve(images * classes);
@@ -93,7 +101,8 @@ Classification Npu::classify(const uint8_t* pixels, size_t images, int k,
     FunctionalJob job;
     job.pixels = pixels + first * kImageBytes;
     job.images = static_cast<int>(std::min(batch, images - first));
-    job.k = k;
+    job.precision = &precision;
+    job.requant = &requant;
     controller.post_functional(&job);
     run_job();
     result.logits.insert(result.logits.end(), job.logits.begin(), job.logits.end());

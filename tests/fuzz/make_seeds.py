@@ -11,6 +11,8 @@ Everything is made here or copied from this repository's configs/: nothing from 
   tolerances/   tests/arch/data/tolerances.json and a minimal file
   report/       the crafted run reports of tests/arch/data/reports/
   trace/        the committed development traces and a small one with every field
+  sweep/        the shipped sweep files (configs/sweeps/) and a minimal one
+  sweep_journal/ a record of each status (one points.jsonl line) and a sweep.json
 """
 import hashlib
 import json
@@ -100,7 +102,8 @@ def tiny_model(act_bits=8, downsample=False):
 def main():
     if CORPUS.exists():
         shutil.rmtree(CORPUS)
-    for target in ["config", "energy", "model", "safetensors", "cifar", "tolerances", "report", "trace"]:
+    for target in ["config", "energy", "model", "safetensors", "cifar", "tolerances", "report", "trace", "sweep",
+                   "sweep_journal"]:
         (CORPUS / target).mkdir(parents=True)
     for name in ["default.json", "edge.json", "large.json", "scalesim_ws64.json"]:
         shutil.copy(ROOT / "configs" / name, CORPUS / "config" / name)
@@ -136,6 +139,30 @@ def main():
                     "brightness": [-255, 255], "noise": [255, 0], "noise_seed": 9007199254740991,
                     "occlusion": {"x": [-32, 32], "y": 4, "width": [0, 32], "height": 9, "fill": [1, 2, 3]}}]}
     (CORPUS / "trace" / "every_field.json").write_text(json.dumps(every_field) + "\n")
+    for path in sorted((ROOT / "configs" / "sweeps").glob("*.json")):
+        shutil.copy(path, CORPUS / "sweep" / path.name)
+    (CORPUS / "sweep" / "minimal.json").write_text(json.dumps(
+        {"format": "bsnpu-sweep", "version": 1, "name": "m", "base": "b.json",
+         "axes": [{"field": "mac_array.rows", "values": [8, 16]}]}) + "\n")
+    module_energy = {"mac_array": 1e-5, "accumulator": 2e-4, "weight_memory": 7.5e-6,
+                     "activation_buffer": 2.5e-5, "dram": 1.5e-4}
+    result = {"bits": 1, "images": 20, "correct": 15, "cycles": 276154, "stall_cycles": 4778,
+              "latency_s": 0.000552308, "energy_j": 0.0005735, "utilization": 0.982,
+              "weight_bits_read": 11611904, "dram_bits": 11188928, "weights_resident": False,
+              "energy_breakdown_j": module_energy, "feasible": True}
+    seeds = {
+        "ok.jsonl": {"index": 0, "id": "0-27e98a248465", "axes": {"mac_array.rows": 32},
+                     "status": "ok", "area_mm2": 5.46, "results": [result, dict(result, bits=8)]},
+        "filtered.jsonl": {"index": 1, "id": "1-7a4fe51e6ed9", "axes": {"mac_array.rows": 64},
+                           "status": "filtered", "reason": "constraint area_mm2 <= 8"},
+        "invalid.jsonl": {"index": 2, "id": "2-2adbf6937157", "axes": {"mac_array.rows": 0},
+                          "status": "invalid", "reason": "s.json point 2: mac_array.rows: must be"},
+        "state.json": {"format": "bsnpu-sweep-state", "version": 1, "space_file": "s.json",
+                       "space_sha256": "52d9f2ea", "points": 6, "shard": "1/3", "images": 20,
+                       "data_sha256": "576c7fbb", "models": {"resnet18_cifar10.json": "05bcb920"}},
+    }
+    for name, document in seeds.items():
+        (CORPUS / "sweep_journal" / name).write_text(json.dumps(document, separators=(",", ":")))
 
 
 if __name__ == "__main__":

@@ -278,5 +278,48 @@ TEST(Invariants, EnergySumsLatencyIsCyclesOverClockAndBothGrowWithK) {
   }
 }
 
+// Raising any one layer's k never lowers the cycles or the energy of an inference (bit-serial:
+// that layer has more passes; bit-parallel: the same), from a mixed vector, on every base.
+TEST(Invariants, RaisingOneLayersKNeverLowersCyclesOrEnergy) {
+  Grid& g = grid();
+  const Workload workload = Workload::from_model(g.model);
+  const std::vector<int> start = {2, 1, 3, 2, 4, 1, 2, 3, 1, 2, 5, 1, 2, 3, 2, 1, 4, 2, 1, 3, 2};
+  for (size_t b = 0; b < g.base_list.size(); ++b) {
+    const NpuConfig& config = g.configs[b * g.per_base];
+    const EnergyTable table = EnergyTable::load(config.energy_table_path());
+    const EnergyModel energy(table, config, workload.act_bits);
+    ReportContext context;
+    context.config = &config;
+    context.energy = &energy;
+    context.workload = &workload;
+    std::vector<PlaneRange> planes(workload.layers.size(), PlaneRange{0, 0});
+    std::vector<size_t> weighted;
+    for (size_t i = 0; i < workload.layers.size(); ++i) {
+      if (!workload.layers[i].weighted()) continue;
+      planes[i].last = start.at(weighted.size());
+      weighted.push_back(i);
+    }
+    BitsResult base_result;
+    base_result.timing = g.npu(b, 0).simulate_timing(planes);
+    const RunSummary base = summarize(context, base_result);
+    for (size_t i : weighted) {
+      std::vector<PlaneRange> raised = planes;
+      ++raised[i].last;
+      BitsResult result;
+      result.timing = g.npu(b, 0).simulate_timing(raised);
+      const RunSummary summary = summarize(context, result);
+      const std::string where = g.base_list[b].name + ": " + workload.layers[i].name + " " +
+                                std::to_string(planes[i].last) + " -> " +
+                                std::to_string(raised[i].last);
+      EXPECT_GE(summary.cycles, base.cycles) << where;
+      EXPECT_GE(summary.energy_j, base.energy_j) << where;
+      if (g.base_list[b].bit_serial) {
+        EXPECT_GT(summary.energy_j, base.energy_j) << where;
+        EXPECT_GT(summary.average_bits, base.average_bits) << where;
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace bsnpu::tlm::testing
