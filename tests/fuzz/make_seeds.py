@@ -8,6 +8,8 @@ Everything is made here or copied from this repository's configs/: nothing from 
                 tensors; and two variants (4-bit activations; a conv shortcut)
   safetensors/  the tiny model's tensors file and a one-scalar file
   cifar/        one limit byte + a few synthetic records
+  precision/    per-layer precisions for fuzz_precision's in-memory model (7 conv/fc): each JSON
+                form, uniform and mixed
 """
 import hashlib
 import json
@@ -97,7 +99,7 @@ def tiny_model(act_bits=8, downsample=False):
 def main():
     if CORPUS.exists():
         shutil.rmtree(CORPUS)
-    for target in ["config", "energy", "model", "safetensors", "cifar"]:
+    for target in ["config", "energy", "model", "safetensors", "cifar", "precision"]:
         (CORPUS / target).mkdir(parents=True)
     for name in ["default.json", "edge.json", "large.json", "scalesim_ws64.json"]:
         shutil.copy(ROOT / "configs" / name, CORPUS / "config" / name)
@@ -118,6 +120,12 @@ def main():
     (CORPUS / "cifar" / "all_of_3.bin").write_bytes(b"\0" + records(3))
     (CORPUS / "cifar" / "first_2_of_3.bin").write_bytes(b"\2" + records(3))
     (CORPUS / "cifar" / "one.bin").write_bytes(b"\1" + records(1))
+
+    for name, text in [("uniform.json", "4"), ("array.json", "[8, 1, 2, 3, 4, 5, 6]"),
+                       ("object.json", '{"default": 2, "layers": {"conv1": 8, "b1.downsample": 5, "fc": 8}}'),
+                       ("layers_only.json", '{"layers": {"conv1": 1, "b1.conv1": 2, "b1.conv2": 3, '
+                        '"b1.downsample": 4, "b2.conv1": 5, "b2.conv2": 6, "fc": 7}}')]:
+        (CORPUS / "precision" / name).write_text(text + "\n")
 
 
 if __name__ == "__main__":
