@@ -33,6 +33,10 @@ bool parse_command_line(int argc, char** argv,
                         const boost::program_options::options_description& options,
                         const std::string& command, boost::program_options::variables_map& values);
 
+// An image count option: "all" -> 0 (every image), else a positive count; throws bsnpu::Error
+// naming `option` otherwise.
+size_t parse_images(const std::string& text, const std::string& option);
+
 // "1-8", "1,2,8", "4", "1-3,8" -> sorted distinct k in 1..8; throws bsnpu::Error otherwise.
 std::vector<int> parse_bits(const std::string& text);
 

@@ -75,9 +75,12 @@ Outputs::File& Outputs::find(const std::string& option) {
 }
 
 void Outputs::stage(const std::string& option, const nlohmann::ordered_json& document) {
+  stage_text(option,
+             document.dump(1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n");
+}
+
+void Outputs::stage_text(const std::string& option, const std::string& text) {
   File& file = find(option);
-  const std::string text =
-      document.dump(1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
   std::string pattern = directory_of(file.path) + "/." +
                         std::filesystem::path(file.path).filename().string() + ".XXXXXX";
   const int fd = ::mkstemp(pattern.data());
