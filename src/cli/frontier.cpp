@@ -101,9 +101,8 @@ int frontier_command(int argc, char** argv) {
   const std::string data = data_dir(data_option);
   const CifarSet train = load_cifar_file(data + "/" + kTrainingBatch, train_limit);
   const CifarSet test = load_cifar_test(data, eval_limit);
-  for (const auto& [limit, set, option] :
-       {std::make_tuple(train_limit, &train, "--train-images"),
-        std::make_tuple(eval_limit, &test, "--eval-images")}) {
+  for (const auto& [limit, set, option] : {std::make_tuple(train_limit, &train, "--train-images"),
+                                           std::make_tuple(eval_limit, &test, "--eval-images")}) {
     if (limit > set->size()) {
       throw Error(std::string(option) + ": " + std::to_string(limit) + " requested, the file has " +
                   std::to_string(set->size()));
@@ -188,9 +187,8 @@ int frontier_command(int argc, char** argv) {
     if (best < 0) break;
     std::vector<int> next = current;
     --next[static_cast<size_t>(best)];
-    path.push_back(
-        Point{next, model.ops()[layers[static_cast<size_t>(best)]].name, 0, 0, 0,
-              precision_of(next), 0});
+    path.push_back(Point{next, model.ops()[layers[static_cast<size_t>(best)]].name, 0, 0, 0,
+                         precision_of(next), 0});
   }
 
   // Each point: its timing and its accuracy on the evaluation images.

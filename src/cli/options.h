@@ -1,6 +1,6 @@
 // What `bsnpu eval` and `bsnpu run` share: the common options (--bits or --precision, --images,
-// --threads, --model, --data), the command-line parsing with its one-line errors, loading the model and the
-// test images, and a progress bar.
+// --threads, --model, --data), the command-line parsing with its one-line errors, loading the model
+// and the test images, and a progress bar.
 #pragma once
 
 #include <boost/program_options.hpp>

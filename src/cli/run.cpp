@@ -40,13 +40,15 @@ void print_table(const arch::NpuConfig& config, const arch::EnergyTable& table,
     return text;
   };
   int width = 2;
-  for (const arch::RunSummary& row : rows) width = std::max(width, static_cast<int>(label(row).size()));
+  for (const arch::RunSummary& row : rows)
+    width = std::max(width, static_cast<int>(label(row).size()));
   std::printf("%*s %8s %9s %10s %8s %11s %10s %9s %13s %10s\n", width, "k", "avg_bits", "accuracy",
               "cycles", "stall%", "latency_ms", "energy_uJ", "acc/Mcyc", "weight_Mbits",
               "img/s/mm2");
   for (const arch::RunSummary& row : rows) {
     std::printf("%*s %8.3f %8.2f%% %10llu %7.1f%% %11.4f %10.3f %9.3f %13.3f %10.1f\n", width,
-                label(row).c_str(), row.average_bits, 100 * row.accuracy, static_cast<unsigned long long>(row.cycles),
+                label(row).c_str(), row.average_bits, 100 * row.accuracy,
+                static_cast<unsigned long long>(row.cycles),
                 100.0 * static_cast<double>(row.stall_cycles) / static_cast<double>(row.cycles),
                 1e3 * row.latency_s, 1e6 * row.energy_j, row.accuracy_per_mcycle,
                 static_cast<double>(row.weight_bits_read) / 1e6, row.images_per_s_per_mm2);
