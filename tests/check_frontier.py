@@ -16,21 +16,10 @@ code states the rule.)
 import csv
 import json
 import math
-import os
 import sys
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(os.path.dirname(HERE), "scripts"))
-
+from check_outputs import check, failures, layer_bits, layer_macs  # puts scripts/ on the path
 from bsnpu import graph, paths  # noqa: E402
-
-failures = []
-
-
-def check(condition, message):
-    print(("ok    " if condition else "FAIL  ") + message)
-    if not condition:
-        failures.append(message)
 
 
 def main(argv):
@@ -45,14 +34,12 @@ def main(argv):
         run = json.load(f)
     with open(paths.model_prefix() + ".json") as f:
         ops = json.load(f)["graph"]
-    weighted = graph.weighted_ops(ops)
-    names = [op["name"] for op in weighted]
-    macs = [op["in_features"] * op["out_features"] if op["op"] == "fc"
-            else op["in_channels"] * op["kernel"] ** 2 * op["out_channels"] * op["out_hw"] ** 2 for op in weighted]
+    names = [op["name"] for op in graph.weighted_ops(ops)]
+    macs = layer_macs(ops)
     path = frontier["path"]
 
     def vector(precision):
-        return [precision] * len(names) if isinstance(precision, int) else precision
+        return layer_bits(precision, ops)
 
     check(path[0]["precision"] == 8 and path[-1]["precision"] == 1, "the path runs from all-8 to all-1")
     check(len(path) == 1 + 7 * len(names), f"{len(path)} points: one per plane lowered")
