@@ -11,5 +11,6 @@ int compare_command(int argc, char** argv);  // configs or reports side by side 
 int regress_command(int argc, char** argv);  // a report gated against a baseline (regress.cpp)
 int sweep_command(int argc, char** argv);  // design-space sweep, resumable, sharded (sweep.cpp)
 int merge_command(int argc, char** argv);  // merges the directories of a sharded sweep (sweep.cpp)
+int frontier_command(int argc, char** argv);  // per-layer precision frontier (frontier.cpp)
 
 }  // namespace bsnpu::cli

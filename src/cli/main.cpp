@@ -17,6 +17,7 @@ void print_usage(std::FILE* stream) {
       "  frames   the frames of a trace: summary, sha256, CIFAR-10 batch (bsnpu frames --help)\n"
       "  sweep    design-space sweep over configs, resumable and sharded (bsnpu sweep --help)\n"
       "  merge    merge the directories of a sharded sweep (bsnpu merge --help)\n"
+      "  frontier greedy per-layer precision search: accuracy vs energy (bsnpu frontier --help)\n"
       "  compare  NPU configs or run reports side by side (bsnpu compare --help)\n"
       "  regress  a run report gated against a baseline: exit 0 pass, 1 regression, 2 bad input\n"
       "           (bsnpu regress --help)\n",
@@ -62,12 +63,14 @@ int main(int argc, char** argv) {
     return guarded(bsnpu::cli::sweep_command, argc - 1, argv + 1);
   if (std::strcmp(command, "merge") == 0)
     return guarded(bsnpu::cli::merge_command, argc - 1, argv + 1);
+  if (std::strcmp(command, "frontier") == 0)
+    return guarded(bsnpu::cli::frontier_command, argc - 1, argv + 1);
   if (std::strcmp(command, "--help") == 0 || std::strcmp(command, "-h") == 0) {
     print_usage(stdout);
     return 0;
   }
   std::fprintf(stderr,
-               "bsnpu: error: unknown command '%s' (commands: eval, run, frames, sweep, merge, compare, regress; see "
+               "bsnpu: error: unknown command '%s' (commands: eval, run, frames, sweep, merge, frontier, compare, regress; see "
                "bsnpu --help)\n",
                command);
   return 2;

@@ -1,6 +1,6 @@
 // What `bsnpu eval` and `bsnpu run` share: the common options (--bits or --precision, --images,
-// --threads, --model, --data), the command-line parsing with its one-line errors, loading the model and the
-// test images, and a progress bar.
+// --threads, --model, --data), the command-line parsing with its one-line errors, loading the model
+// and the test images, and a progress bar.
 #pragma once
 
 #include <boost/program_options.hpp>
@@ -35,6 +35,10 @@ bool parse_command_line(int argc, char** argv,
                         const std::string& command, boost::program_options::variables_map& values,
                         std::vector<std::string>* positionals = nullptr);
 
+// An image count option: "all" -> 0 (every image), else a positive count; throws bsnpu::Error
+// naming `option` otherwise.
+size_t parse_images(const std::string& text, const std::string& option);
+
 // "1-8", "1,2,8", "4", "1-3,8" -> sorted distinct k in 1..8; throws bsnpu::Error otherwise.
 std::vector<int> parse_bits(const std::string& text);
 
@@ -54,8 +58,6 @@ struct Inputs {
 // option or the file.
 Inputs load_inputs(const CommonOptions& common,
                    const boost::program_options::variables_map& values, bool with_images = true);
-// "all" -> 0 (every image); else a positive count; throws naming --images.
-size_t parse_images(const std::string& text);
 
 // SHA-256 of the images' labels then pixels: the `data.sha256` of reports, and the data part of
 // the sweep's accuracy cache key.

@@ -42,7 +42,8 @@ void print_table(const arch::NpuConfig& config, const arch::EnergyTable& table,
     return text;
   };
   int width = 2;
-  for (const arch::RunSummary& row : rows) width = std::max(width, static_cast<int>(label(row).size()));
+  for (const arch::RunSummary& row : rows)
+    width = std::max(width, static_cast<int>(label(row).size()));
   std::printf("%*s %8s %9s %10s %8s %11s %10s %9s %13s %10s\n", width, "k", "avg_bits", "accuracy",
               "cycles", "stall%", "latency_ms", "energy_uJ", "acc/Mcyc", "weight_Mbits",
               "img/s/mm2");

@@ -220,7 +220,8 @@ void Controller::run_timing(const arch::Schedule& schedule,
 }
 
 void Controller::run_functional(FunctionalJob& job) {
-  if (!job.precision || !job.requant) throw Error(std::string(name()) + ": a job without precision");
+  if (!job.precision || !job.requant)
+    throw Error(std::string(name()) + ": a job without precision");
   NpuPayload load;
   load.command = Command::LoadImages;
   load.image_pixels = job.pixels;

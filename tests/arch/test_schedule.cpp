@@ -136,7 +136,8 @@ TEST(Schedule, PerLayerPlaneRanges) {
     planes[i] = PlaneRange{next % 3, next % 3 + 1 + next % 5};  // (0,1], (1,3], (2,5], ...
     ++next;
   }
-  for (const NpuConfig& config : {NpuConfig::load(kConfigs + "default.json"), geometry(24, 40, 37)}) {
+  for (const NpuConfig& config :
+       {NpuConfig::load(kConfigs + "default.json"), geometry(24, 40, 37)}) {
     const Schedule schedule = build_schedule(workload, config, planes);
     EXPECT_EQ(schedule.passes.size(), count_passes(workload, config, planes));
     std::vector<uint64_t> per_layer(workload.layers.size(), 0);
@@ -192,7 +193,7 @@ TEST(Schedule, BadPlaneRangesAreErrorsNamingTheLayer) {
   EXPECT_EQ(error(planes), "conv1: planes (-1, 2] are not a range within (0, 8]");
   planes.pop_back();
   EXPECT_EQ(error(planes), "planes: " + std::to_string(workload.layers.size() - 1) +
-                              " ranges for " + std::to_string(workload.layers.size()) + " layers");
+                               " ranges for " + std::to_string(workload.layers.size()) + " layers");
   EXPECT_THROW(uniform_planes(workload, 0), Error);
   EXPECT_THROW(uniform_planes(workload, 9), Error);
 }

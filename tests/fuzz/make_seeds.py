@@ -13,6 +13,8 @@ Everything is made here or copied from this repository's configs/: nothing from 
   trace/        the committed development traces and a small one with every field
   sweep/        the shipped sweep files (configs/sweeps/) and a minimal one
   sweep_journal/ a record of each status (one points.jsonl line) and a sweep.json
+  precision/    per-layer precisions for fuzz_precision's in-memory model (7 conv/fc): each JSON
+                form, uniform and mixed
 """
 import hashlib
 import json
@@ -102,8 +104,8 @@ def tiny_model(act_bits=8, downsample=False):
 def main():
     if CORPUS.exists():
         shutil.rmtree(CORPUS)
-    for target in ["config", "energy", "model", "safetensors", "cifar", "tolerances", "report", "trace", "sweep",
-                   "sweep_journal"]:
+    for target in ["config", "energy", "model", "safetensors", "cifar", "precision", "tolerances", "report", "trace",
+                   "sweep", "sweep_journal"]:
         (CORPUS / target).mkdir(parents=True)
     for name in ["default.json", "edge.json", "large.json", "scalesim_ws64.json"]:
         shutil.copy(ROOT / "configs" / name, CORPUS / "config" / name)
@@ -163,6 +165,11 @@ def main():
     }
     for name, document in seeds.items():
         (CORPUS / "sweep_journal" / name).write_text(json.dumps(document, separators=(",", ":")))
+    for name, text in [("uniform.json", "4"), ("array.json", "[8, 1, 2, 3, 4, 5, 6]"),
+                       ("object.json", '{"default": 2, "layers": {"conv1": 8, "b1.downsample": 5, "fc": 8}}'),
+                       ("layers_only.json", '{"layers": {"conv1": 1, "b1.conv1": 2, "b1.conv2": 3, '
+                        '"b1.downsample": 4, "b2.conv1": 5, "b2.conv2": 6, "fc": 7}}')]:
+        (CORPUS / "precision" / name).write_text(text + "\n")
 
 
 if __name__ == "__main__":

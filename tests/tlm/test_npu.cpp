@@ -6,6 +6,7 @@
 
 #include "arch/energy.h"
 #include "arch/report.h"
+#include "arch/schedule.h"
 #include "bench.h"
 #include "core/cifar.h"
 #include "core/engine.h"
@@ -141,6 +142,23 @@ TEST(Npu, UnlimitedBandwidthReproducesTheAnalyticIdeal) {
   }
 }
 
+// The DRAM reads of each k (simulated one after another in this process) are the image and the
+// schedule's weight fetches, nothing else (the default config does not spill): no state of an
+// earlier simulation leaks into a later one's counts.
+TEST(Npu, DramReadsAreTheImageAndTheWeightFetchesOfThisK) {
+  NpuBench& b = bench();
+  for (int k = 1; k <= 8; ++k) {
+    const Schedule schedule = build_schedule(b.workload, b.default_config, k);
+    uint64_t want = schedule.input_bits;
+    for (const WeightFetch& fetch : schedule.fetches) want += fetch.bits;
+    uint64_t got = 0;
+    for (const auto& layer :
+         b.sweep[static_cast<size_t>(k - 1)].timing.modules[static_cast<int>(Module::Dram)])
+      got += layer.count(Action::DramReadBits);
+    EXPECT_EQ(got, want) << "k=" << k;
+  }
+}
+
 TEST(Npu, RepeatedSimulationsGiveIdenticalReports) {
   NpuBench& b = bench();
   const BitsResult again{b.default_npu.simulate_timing(3), 0, 0};
@@ -187,8 +205,8 @@ TEST(Npu, PerLayerPrecisionThroughTheModulesEqualsTheEngine) {
         classify(Network(b.model, precision), images.pixels.data(), images.size(), 2);
     EXPECT_EQ(through_modules.logits, engine.logits) << text;
   }
-  const Classification uniform = b.default_npu.classify(images.pixels.data(), images.size(),
-                                                        Precision::uniform(b.model, 3));
+  const Classification uniform =
+      b.default_npu.classify(images.pixels.data(), images.size(), Precision::uniform(b.model, 3));
   EXPECT_EQ(uniform.logits, b.default_npu.classify(images.pixels.data(), images.size(), 3).logits);
 }
 
@@ -200,8 +218,9 @@ TEST(Npu, PerLayerPlanesInTheTimingModel) {
   const BitsResult same{b.default_npu.simulate_timing(three.plane_ranges()), 0, 0};
   EXPECT_EQ(build_report(b.context(), {same}).dump(),
             build_report(b.context(), {b.sweep[2]}).dump());
-  const Precision mixed = Precision::parse(
-      nlohmann::json::parse(R"({"default": 2, "layers": {"conv1": 8, "fc": 8}})"), b.model, "p.json");
+  const Precision mixed =
+      Precision::parse(nlohmann::json::parse(R"({"default": 2, "layers": {"conv1": 8, "fc": 8}})"),
+                       b.model, "p.json");
   const BitsResult result{b.default_npu.simulate_timing(mixed.plane_ranges()), 0, 0};
   const RunSummary summary = summarize(b.context(), result);
   EXPECT_GT(summary.cycles, b.sweep[1].timing.cycles);
