@@ -3,8 +3,8 @@
 # a run of the default config on 1,000 test images at k = 1..8 (under a minute on 2 cores): its
 # accuracy/energy/latency vs k and its per-layer breakdown at k = 8; the edge config's per-layer
 # breakdown at k = 8 (DRAM-bound: timing does not depend on the images, one is enough); with
-# POINTS.csv (a sweep's DIR/points.csv), also its Pareto scatter of energy vs latency coloured by
-# accuracy at k = 8.
+# POINTS.csv (a sweep's DIR/points.csv), also its accuracy vs energy over every k and its energy vs
+# latency at k = 8, both coloured by area.
 #   bash scripts/plots.sh [POINTS.csv]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,5 +22,6 @@ $PY scripts/plot.py layers "$work/default.json" --k 8 --out docs/img/default-lay
 build/bsnpu run --config configs/edge.json --images 1 --bits 8 --threads 2 --out "$work/edge.json" >/dev/null
 $PY scripts/plot.py layers "$work/edge.json" --k 8 --out docs/img/edge-layers-k8.png
 if [[ $# -ge 1 ]]; then
-  $PY scripts/plot.py pareto "$1" --x latency_s --y energy_j --color accuracy --k 8 --out docs/img/sweep-pareto-k8.png
+  $PY scripts/plot.py pareto "$1" --x energy_j --y accuracy --color area_mm2 --out docs/img/sweep-accuracy-energy.png
+  $PY scripts/plot.py pareto "$1" --x latency_s --y energy_j --color area_mm2 --k 8 --out docs/img/sweep-pareto-k8.png
 fi
