@@ -36,6 +36,7 @@
 #include "core/files.h"
 #include "core/json_fields.h"
 #include "core/paths.h"
+#include "core/precision.h"
 #include "core/sha256.h"
 #include "sweep/journal.h"
 
@@ -115,19 +116,20 @@ struct ModelEntry {
   arch::Workload workload;
 };
 
-// Top-1 correct counts per (model prefix, k), computed once with the bit-exact engine and cached
-// in DIR/accuracy/ keyed by the model's tensors, k, the image count and the images' bytes.
+// Top-1 correct counts per (model prefix, precision), computed once with the bit-exact engine
+// and cached in DIR/accuracy/ keyed by the model's tensors, the precision, the image count and the
+// images' bytes.
 class AccuracyCache {
  public:
   AccuracyCache(std::string dir, const CifarSet& images, std::string data_sha256, int threads)
       : dir_(std::move(dir)), images_(images), data_sha256_(std::move(data_sha256)),
         threads_(threads) {}
 
-  size_t correct(const std::string& prefix, const Model& model, int k) {
-    const auto key = std::make_pair(prefix, k);
+  size_t correct(const std::string& prefix, const Model& model, const Precision& precision) {
+    const auto key = std::make_pair(prefix, precision.label());
     const auto found = known_.find(key);
     if (found != known_.end()) return found->second;
-    const std::string text = model.tensors_sha256() + "\nk=" + std::to_string(k) + "\nimages=" +
+    const std::string text = model.tensors_sha256() + "\nk=" + precision.label() + "\nimages=" +
                              std::to_string(images_.size()) + "\ndata=" + data_sha256_ + "\n";
     const std::string path = join(dir_, sha256_hex(text.data(), text.size()) + ".json");
     size_t correct = 0;
@@ -142,8 +144,8 @@ class AccuracyCache {
       reader.finish();
       ++cached_;
     } else {
-      const Network network(model, k);
-      const ProgressBar bar("accuracy k=" + std::to_string(k), images_.size());
+      const Network network(model, precision);
+      const ProgressBar bar("accuracy k=" + precision.label(), images_.size());
       const Classification result =
           classify(network, images_.pixels.data(), images_.size(), threads_,
                    [&](size_t done) { bar.update(done); });
@@ -172,7 +174,7 @@ class AccuracyCache {
   const CifarSet& images_;
   std::string data_sha256_;
   int threads_;
-  std::map<std::pair<std::string, int>, size_t> known_;
+  std::map<std::pair<std::string, std::string>, size_t> known_;
   size_t computed_ = 0, cached_ = 0;
 };
 
@@ -181,8 +183,10 @@ class AccuracyCache {
 struct Job {
   sweep::Point point;
   std::string model_prefix;
+  std::vector<Precision> precisions;  // the space's k, or the point's precision
   double area_mm2 = 0;
   std::string config_path, report_path, log_path;
+  std::string precision_path;  // the point's precision for the worker (a precision axis only)
 };
 
 std::string self_executable() {
@@ -195,11 +199,14 @@ std::string self_executable() {
 // Starts `bsnpu run --timing-only` for the job: stdout discarded, stderr to its log. The worker
 // dies with the driver (PR_SET_PDEATHSIG), so a killed sweep leaves no process behind.
 pid_t spawn(const std::string& executable, const Job& job, const std::string& bits) {
-  std::vector<std::string> arguments = {executable,      "run",     "--timing-only",
-                                        "--threads",     "1",       "--bits",
-                                        bits,            "--config", job.config_path,
-                                        "--model",       job.model_prefix, "--out",
-                                        job.report_path};
+  std::vector<std::string> arguments = {executable, "run",          "--timing-only", "--threads",
+                                        "1",        "--config",     job.config_path, "--model",
+                                        job.model_prefix, "--out",  job.report_path};
+  if (job.precision_path.empty()) {
+    arguments.insert(arguments.end(), {"--bits", bits});
+  } else {
+    arguments.insert(arguments.end(), {"--precision", job.precision_path});
+  }
   std::vector<char*> argv;
   for (std::string& argument : arguments) argv.push_back(argument.data());
   argv.push_back(nullptr);
@@ -253,11 +260,18 @@ Record read_report(const sweep::Space& space, const Job& job, const Model& model
   record.id = job.point.id;
   record.axes = job.point.axes;
   record.area_mm2 = report.at("area_mm2").at("total").get<double>();
-  for (const nlohmann::json& row : report.at("results")) {
+  const nlohmann::json& results = report.at("results");
+  if (results.size() != job.precisions.size()) {
+    throw Error(job.report_path + ": results: " + std::to_string(results.size()) +
+                " precisions, the point runs " + std::to_string(job.precisions.size()));
+  }
+  for (size_t i = 0; i < results.size(); ++i) {
+    const nlohmann::json& row = results[i];
     sweep::BitsRecord bits;
-    bits.bits = row.at("bits").get<int>();
+    bits.precision = Json::parse(row.at("precision").dump());
+    bits.average_bits = row.at("average_bits").get<double>();
     bits.images = images;
-    bits.correct = accuracy.correct(job.model_prefix, model, bits.bits);
+    bits.correct = accuracy.correct(job.model_prefix, model, job.precisions[i]);
     bits.cycles = row.at("cycles").get<uint64_t>();
     bits.stall_cycles = row.at("stall_cycles").get<uint64_t>();
     bits.latency_s = row.at("latency_s").get<double>();
@@ -335,7 +349,7 @@ int sweep_command(int argc, char** argv) {
     if (models.count(prefix)) continue;
     Model model = Model::load(prefix);
     for (int k : space.bits()) {
-      if (!model.has_bits(k)) {
+      if (!space.has_precision_axis() && !model.has_bits(k)) {
         throw Error(model.manifest_path() + ": bits: no parameters for k=" + std::to_string(k));
       }
     }
@@ -368,11 +382,19 @@ int sweep_command(int argc, char** argv) {
     record.id = point.id;
     record.axes = point.axes;
     try {
+      if (space.has_precision_axis()) {
+        job.precisions = {Precision::parse(point.axes.at(sweep::kPrecisionField), model.model,
+                                           label + ": precision")};
+      } else {
+        for (int k : space.bits()) job.precisions.push_back(Precision::uniform(model.model, k));
+      }
       const arch::NpuConfig config =
           arch::NpuConfig::parse(space.resolve(base, base_path, point).dump(1), label);
       const std::string table_path = config.energy_table_path();
       if (!tables.count(table_path)) tables.emplace(table_path, arch::EnergyTable::load(table_path));
-      arch::check_schedule_size(model.workload, config, space.bits().back());
+      for (const Precision& precision : job.precisions) {
+        arch::check_schedule_size(model.workload, config, precision.plane_ranges());
+      }
       if (model.workload.accumulator_bits > config.accumulator.bits) {
         throw Error(label + ": accumulator.bits: the model needs " +
                     std::to_string(model.workload.accumulator_bits) + " bits");
@@ -402,6 +424,10 @@ int sweep_command(int argc, char** argv) {
     job.config_path = join(work_dir, "point-" + std::to_string(point.index) + ".config.json");
     job.report_path = join(work_dir, "point-" + std::to_string(point.index) + ".report.json");
     job.log_path = join(work_dir, "point-" + std::to_string(point.index) + ".log");
+    if (space.has_precision_axis()) {
+      job.precision_path =
+          join(work_dir, "point-" + std::to_string(point.index) + ".precision.json");
+    }
     jobs_of_shard.push_back(std::move(job));
   }
 
@@ -456,10 +482,10 @@ int sweep_command(int argc, char** argv) {
   if (!jobs_to_run.empty()) {
     make_directory("--out", join(out_dir, "accuracy"));
     make_directory("--out", work_dir);
-    std::set<std::string> prefixes;
-    for (const Job& job : jobs_to_run) prefixes.insert(job.model_prefix);
-    for (const std::string& prefix : prefixes) {
-      for (int k : space.bits()) accuracy.correct(prefix, models.at(prefix).model, k);
+    for (const Job& job : jobs_to_run) {
+      for (const Precision& precision : job.precisions) {
+        accuracy.correct(job.model_prefix, models.at(job.model_prefix).model, precision);
+      }
     }
   }
 
@@ -477,6 +503,11 @@ int sweep_command(int argc, char** argv) {
       Outputs config_file;
       config_file.add("config", job.config_path);
       config_file.stage_text("config", space.resolve(base, base_path, job.point).dump(1) + "\n");
+      if (!job.precision_path.empty()) {
+        config_file.add("precision", job.precision_path);
+        config_file.stage_text("precision",
+                               job.point.axes.at(sweep::kPrecisionField).dump() + "\n");
+      }
       config_file.commit();
       running[spawn(executable, job, bits)] = next++;
     }
@@ -499,6 +530,7 @@ int sweep_command(int argc, char** argv) {
       ::unlink(job.config_path.c_str());
       ::unlink(job.report_path.c_str());
       ::unlink(job.log_path.c_str());
+      if (!job.precision_path.empty()) ::unlink(job.precision_path.c_str());
     } else {
       const std::string why = WIFSIGNALED(status)
                                   ? "killed by signal " + std::to_string(WTERMSIG(status))

@@ -96,7 +96,7 @@ std::string read_field(FieldReader& reader) {
   if (!valid_field(field)) {
     reader.fail("field",
                 "must be a config field path such as \"mac_array.rows\" (lowercase names joined "
-                "by dots), or \"model\"");
+                "by dots), or \"model\" or \"precision\"");
   }
   if (field == "format" || field == "version") reader.fail("field", "cannot vary " + field);
   return field;
@@ -275,6 +275,9 @@ Space Space::parse(const std::string& text, const std::string& file) {
       space.constraints_.push_back(Constraint::parse(constraints[i].get<std::string>(), where));
     }
   }
+  if (space.has_precision_axis() && top.find("bits")) {
+    top.fail("bits", "a space with a \"precision\" axis runs each point at its precision: drop bits");
+  }
   top.finish();
   return space;
 }
@@ -341,7 +344,7 @@ Json Space::resolve(const Json& base, const std::string& base_file, const Point&
   config["energy_table"] = absolute(table);
   for (auto it = point.axes.begin(); it != point.axes.end(); ++it) {
     const std::string& field = it.key();
-    if (field == kModelField) continue;
+    if (field == kModelField || field == kPrecisionField) continue;
     Json* node = &config;
     size_t begin = 0;
     while (true) {

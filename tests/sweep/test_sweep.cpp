@@ -168,6 +168,8 @@ TEST(Space, ErrorsAreOneLineNamingFileAndField) {
        "t.json: axes[0].random.seed: must be an integer in 0.."},
       {space_text(one, R"("bits": [8, 1],)"), "t.json: bits: must be k in 1..8 in increasing order"},
       {space_text(one, R"("bits": [9],)"), "t.json: bits"},
+      {space_text(R"([{"field": "precision", "values": [8, [1, 2]]}])", R"("bits": [8],)"),
+       "t.json: bits: a space with a \"precision\" axis runs each point at its precision"},
       {space_text(one, R"("constraints": ["area <= 8"],)"),
        "t.json: constraints[0]: 'area <= 8' names no metric (metrics: area_mm2, pes"},
       {space_text(one, R"("constraints": ["area_mm2 = 8"],)"),
@@ -220,7 +222,8 @@ TEST(Constraints, ParseAndHold) {
 
 BitsRecord bits_row(int k, double energy, double latency, size_t correct, bool ok = true) {
   BitsRecord bits;
-  bits.bits = k;
+  bits.precision = k;
+  bits.average_bits = k;
   bits.images = 100;
   bits.correct = correct;
   bits.cycles = static_cast<uint64_t>(latency * 1e9);
@@ -305,6 +308,26 @@ TEST(Records, RoundTripExactly) {
             std::string::npos);
 }
 
+TEST(Records, PerLayerPrecisionsKeepTheirVector) {
+  Record r = record(0, 5, {bits_row(8, 1, 1, 90), bits_row(8, 1, 1, 80)});
+  r.results[1].precision = Json::array({8, 4, 2});
+  r.results[1].average_bits = 3.5;
+  EXPECT_EQ(r.results[0].label(), "8");
+  EXPECT_EQ(r.results[1].label(), "8-4-2");
+  const std::string line = record_line(r);
+  EXPECT_NE(line.find(R"("bits":[8,4,2],"average_bits":3.5)"), std::string::npos) << line;
+  EXPECT_EQ(record_line(parse_record(line, "j")), line);
+  std::string bad = line;
+  bad.replace(bad.find("[8,4,2]"), 7, "[8,9,2]");
+  EXPECT_NE(error_of([&] { parse_record(bad, "j: line 1"); }).find("j: line 1: results[1].bits"),
+            std::string::npos);
+  const Space space = parse(R"([{"field": "precision", "values": [8, [8, 4, 2]]}])");
+  EXPECT_TRUE(space.has_precision_axis());
+  r.axes = Json{{"precision", Json::array({8, 4, 2})}};
+  EXPECT_NE(build_outputs(space, {r}).points_csv.find("\n0,0-x,\"[8,4,2]\",8-4-2,3.5,100,80,"),
+            std::string::npos);
+}
+
 TEST(Journal, DropsATornLastLineAndRefusesDamageBeforeIt) {
   const std::string path = ::testing::TempDir() + "bsnpu_journal_test.jsonl";
   std::remove(path.c_str());
@@ -351,8 +374,8 @@ TEST(Outputs, SameBytesWhateverTheOrderOfRecords) {
   // One row per (point, k), in index order; the infeasible row is in points but not on the front.
   EXPECT_EQ(std::count(a.points_csv.begin(), a.points_csv.end(), '\n'), 4);
   EXPECT_EQ(std::count(a.pareto_csv.begin(), a.pareto_csv.end(), '\n'), 3);
-  EXPECT_EQ(a.points_csv.substr(0, 33), "index,id,mac_array.rows,bits,imag");
-  EXPECT_NE(a.points_csv.find("\n2,2-x,48,1,100,40,0.4,"), std::string::npos);
+  EXPECT_EQ(a.points_csv.substr(0, 46), "index,id,mac_array.rows,bits,average_bits,imag");
+  EXPECT_NE(a.points_csv.find("\n2,2-x,48,1,1,100,40,0.4,"), std::string::npos);
   EXPECT_EQ(a.pareto_json["front"].size(), 2u);
 }
 

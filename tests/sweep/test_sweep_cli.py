@@ -4,6 +4,7 @@ cover every point once and merge into the same bytes; accuracy is computed once 
 the hardware points never touch the data; bad sweep files and mismatched directories stop with one
 line. Run by CTest (tests/sweep/CMakeLists.txt), which sets BSNPU to the executable."""
 
+import csv
 import json
 import os
 import signal
@@ -214,6 +215,34 @@ def test_invalid_points_stop_the_sweep_unless_skipped(tmp_path):
     assert "mac_array.rows: must be" in points[1]["reason"]
     all_bad = write_space(tmp_path / "b.json", [{"field": "mac_array.rows", "values": [0]}], skip_invalid=True)
     one_line_error(sweep(all_bad, tmp_path / "b"), "every point is invalid")
+
+
+def csv_rows(path):
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def test_precision_axis_runs_each_point_at_its_vector(tmp_path):
+    mixed = [8] + [4] * 19 + [8]  # conv1 and fc at 8, the rest at 4
+    hardware = {"field": "mac_array.rows", "values": [32, 64]}
+    space = write_space(tmp_path / "p.json", [hardware, {"field": "precision", "values": [8, mixed]}])
+    text = json.loads((tmp_path / "p.json").read_text())
+    del text["bits"]
+    (tmp_path / "p.json").write_text(json.dumps(text))
+    result = sweep(space, tmp_path / "p", "-j", "2")
+    assert result.returncode == 0, result.stderr
+    assert "accuracy of 2 (model, k) on 16 images: 2 computed" in result.stdout
+    rows = csv_rows(tmp_path / "p" / "points.csv")
+    assert [r["bits"] for r in rows] == ["8", "8-" + "4-" * 19 + "8"] * 2
+    assert all(float(r["average_bits"]) < 8 for r in rows[1::2])
+    # A uniform precision is the same run as that k of a bits sweep.
+    uniform = write_space(tmp_path / "u.json", [hardware], bits=[8])
+    assert sweep(uniform, tmp_path / "u", "-j", "2").returncode == 0
+    for p_row, u_row in zip(rows[0::2], csv_rows(tmp_path / "u" / "points.csv")):
+        for column in ["correct", "cycles", "energy_j", "area_mm2"]:
+            assert p_row[column] == u_row[column], column
+    # Fewer planes in 19 layers: fewer cycles than k = 8 on the same hardware.
+    assert all(int(m["cycles"]) < int(u["cycles"]) for m, u in zip(rows[1::2], rows[0::2]))
 
 
 @pytest.mark.parametrize("text, needles", [
