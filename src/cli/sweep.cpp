@@ -553,7 +553,8 @@ int sweep_command(int argc, char** argv) {
   if (!failures.empty()) {
     throw Error("sweep: " + std::to_string(failures.size()) + " of " +
                 std::to_string(shard_points.size()) + " points failed, first " + failures.front() +
-                "; the others are in " + journal_path + ": run the same command again to retry");
+                "; the finished ones are kept in " + journal_path +
+                ": run the same command again to retry the rest");
   }
   write_outputs(out_dir, space, records);
   std::printf("outputs: %s/{points.csv, points.json, pareto.csv, pareto.json}\n", out_dir.c_str());

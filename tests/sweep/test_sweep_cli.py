@@ -163,6 +163,28 @@ def test_merge_names_missing_incomplete_and_foreign_shards(tmp_path):
     assert not (tmp_path / "m").exists()
 
 
+def test_failed_point_is_named_and_retried(tmp_path):
+    space = write_space(tmp_path / "s.json", AXES[:1])
+    directory = tmp_path / "d"
+    assert sweep(space, directory, "-j", "2").returncode == 0
+    reference = outputs(directory)
+    # Forget point 1 and make its worker fail: its report path is taken by a directory.
+    lines = (directory / "points.jsonl").read_text().splitlines(keepends=True)
+    (directory / "points.jsonl").write_text("".join(l for l in lines if not l.startswith('{"index":1,')))
+    (directory / "work" / "point-1.report.json").mkdir(parents=True)
+    failed = sweep(space, directory, "-j", "2")
+    line = one_line_error(failed, "sweep: 1 of 3 points failed, first point 1 {\"mac_array.rows\":32} failed:",
+                          "is a directory", "point-1.config.json", "point-1.log", "run the same command again")
+    assert "0 simulated" in failed.stdout and "1 failed" in failed.stdout, line
+    assert (directory / "work" / "point-1.config.json").exists()  # kept for a look
+    (directory / "work" / "point-1.report.json").rmdir()
+    retried = sweep(space, directory, "-j", "2")
+    assert retried.returncode == 0, retried.stderr
+    assert "1 simulated, 2 done before" in retried.stdout
+    assert outputs(directory) == reference
+    assert not (directory / "work").exists()
+
+
 def test_hardware_points_never_run_the_datapath(tmp_path):
     # The workers get no --data and find none in the environment: a worker that loaded images
     # would fail. Accuracy is computed by the driver once per k, whatever the number of points.
