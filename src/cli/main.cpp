@@ -55,8 +55,9 @@ int main(int argc, char** argv) {
     print_usage(stdout);
     return 0;
   }
-  std::fprintf(stderr,
-               "bsnpu: error: unknown command '%s' (commands: eval, run, sweep, merge; see bsnpu --help)\n",
-               command);
+  std::fprintf(
+      stderr,
+      "bsnpu: error: unknown command '%s' (commands: eval, run, sweep, merge; see bsnpu --help)\n",
+      command);
   return 2;
 }

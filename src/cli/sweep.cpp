@@ -83,10 +83,11 @@ void write_outputs(const std::string& dir, const sweep::Space& space,
   auto json_text = [](const Json& document) {
     return document.dump(1, ' ', false, Json::error_handler_t::replace) + "\n";
   };
-  const std::pair<const char*, std::string> texts[] = {{"points.csv", built.points_csv},
-                                                       {"points.json", json_text(built.points_json)},
-                                                       {"pareto.csv", built.pareto_csv},
-                                                       {"pareto.json", json_text(built.pareto_json)}};
+  const std::pair<const char*, std::string> texts[] = {
+      {"points.csv", built.points_csv},
+      {"points.json", json_text(built.points_json)},
+      {"pareto.csv", built.pareto_csv},
+      {"pareto.json", json_text(built.pareto_json)}};
   Outputs files;
   for (const auto& [name, text] : texts) files.add(name, join(dir, name));
   for (const auto& [name, text] : texts) files.stage_text(name, text);
@@ -122,15 +123,18 @@ struct ModelEntry {
 class AccuracyCache {
  public:
   AccuracyCache(std::string dir, const CifarSet& images, std::string data_sha256, int threads)
-      : dir_(std::move(dir)), images_(images), data_sha256_(std::move(data_sha256)),
+      : dir_(std::move(dir)),
+        images_(images),
+        data_sha256_(std::move(data_sha256)),
         threads_(threads) {}
 
   size_t correct(const std::string& prefix, const Model& model, const Precision& precision) {
     const auto key = std::make_pair(prefix, precision.label());
     const auto found = known_.find(key);
     if (found != known_.end()) return found->second;
-    const std::string text = model.tensors_sha256() + "\nk=" + precision.label() + "\nimages=" +
-                             std::to_string(images_.size()) + "\ndata=" + data_sha256_ + "\n";
+    const std::string text = model.tensors_sha256() + "\nk=" + precision.label() +
+                             "\nimages=" + std::to_string(images_.size()) +
+                             "\ndata=" + data_sha256_ + "\n";
     const std::string path = join(dir_, sha256_hex(text.data(), text.size()) + ".json");
     size_t correct = 0;
     if (exists(path)) {
@@ -146,9 +150,8 @@ class AccuracyCache {
     } else {
       const Network network(model, precision);
       const ProgressBar bar("accuracy k=" + precision.label(), images_.size());
-      const Classification result =
-          classify(network, images_.pixels.data(), images_.size(), threads_,
-                   [&](size_t done) { bar.update(done); });
+      const Classification result = classify(network, images_.pixels.data(), images_.size(),
+                                             threads_, [&](size_t done) { bar.update(done); });
       bar.finish();
       for (size_t i = 0; i < images_.size(); ++i)
         correct += result.predictions[i] == images_.labels[i];
@@ -199,9 +202,10 @@ std::string self_executable() {
 // Starts `bsnpu run --timing-only` for the job: stdout discarded, stderr to its log. The worker
 // dies with the driver (PR_SET_PDEATHSIG), so a killed sweep leaves no process behind.
 pid_t spawn(const std::string& executable, const Job& job, const std::string& bits) {
-  std::vector<std::string> arguments = {executable, "run",          "--timing-only", "--threads",
-                                        "1",        "--config",     job.config_path, "--model",
-                                        job.model_prefix, "--out",  job.report_path};
+  std::vector<std::string> arguments = {
+      executable,     "run",           "--timing-only", "--threads",      "1",
+      "--config",     job.config_path, "--model",       job.model_prefix, "--out",
+      job.report_path};
   if (job.precision_path.empty()) {
     arguments.insert(arguments.end(), {"--bits", bits});
   } else {
@@ -232,7 +236,8 @@ pid_t spawn(const std::string& executable, const Job& job, const std::string& bi
   const int fork_error = errno;
   ::close(null_fd);
   ::close(log_fd);
-  if (pid < 0) throw Error(std::string("sweep: cannot start a worker: ") + std::strerror(fork_error));
+  if (pid < 0)
+    throw Error(std::string("sweep: cannot start a worker: ") + std::strerror(fork_error));
   return pid;
 }
 
@@ -288,7 +293,8 @@ Record read_report(const sweep::Space& space, const Job& job, const Model& model
     }
     record.results.push_back(bits);
   }
-  for (sweep::BitsRecord& bits : record.results) bits.feasible = sweep::feasible(space, record, bits);
+  for (sweep::BitsRecord& bits : record.results)
+    bits.feasible = sweep::feasible(space, record, bits);
   return record;
 }
 
@@ -302,14 +308,15 @@ std::string bits_text(const std::vector<int>& bits) {
 
 int sweep_command(int argc, char** argv) {
   std::string space_path, out_dir, shard_text = "0/1", images_text = "1000", model_option,
-                                    data_option;
+                                   data_option;
   int jobs = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   po::options_description options(
       "usage: bsnpu sweep --space SPACE.json --out DIR [options]\n"
-      "Design-space sweep (docs/sweeps.md): every point of the sweep file's space, each in its own\n"
+      "Design-space sweep (docs/sweeps.md): every point of the sweep file's space, each in its "
+      "own\n"
       "timing-only bsnpu run, accuracy computed once per (model, k); resumable, shardable");
   options.add_options()("help,h", "show this help")("space", po::value(&space_path),
-                                                     "the sweep file (required)")(
+                                                    "the sweep file (required)")(
       "out", po::value(&out_dir), "the sweep directory: created, or resumed (required)")(
       "jobs,j", po::value(&jobs)->default_value(jobs),
       "points simulated at once, and threads of the accuracy computation")(
@@ -334,8 +341,8 @@ int sweep_command(int argc, char** argv) {
   // Everything is read and checked before the directory is touched.
   const sweep::Space space = sweep::Space::load(space_path);
   const std::string base_path = space.base_path();
-  const Json base = Json::parse(parse_json(
-      read_text_file(base_path, kMaxJsonFileBytes, "a config file"), base_path).dump());
+  const Json base = Json::parse(
+      parse_json(read_text_file(base_path, kMaxJsonFileBytes, "a config file"), base_path).dump());
   state.space_file = arch::file_name(space_path);
   state.space_sha256 = space.sha256();
   state.points = space.size();
@@ -391,7 +398,8 @@ int sweep_command(int argc, char** argv) {
       const arch::NpuConfig config =
           arch::NpuConfig::parse(space.resolve(base, base_path, point).dump(1), label);
       const std::string table_path = config.energy_table_path();
-      if (!tables.count(table_path)) tables.emplace(table_path, arch::EnergyTable::load(table_path));
+      if (!tables.count(table_path))
+        tables.emplace(table_path, arch::EnergyTable::load(table_path));
       for (const Precision& precision : job.precisions) {
         arch::check_schedule_size(model.workload, config, precision.plane_ranges());
       }
@@ -523,8 +531,8 @@ int sweep_command(int argc, char** argv) {
     running.erase(it);
     const bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
     if (ok) {
-      Record record = read_report(space, job, models.at(job.model_prefix).model, accuracy,
-                                  images.size());
+      Record record =
+          read_report(space, job, models.at(job.model_prefix).model, accuracy, images.size());
       journal.append(record);
       records.push_back(std::move(record));
       ::unlink(job.config_path.c_str());
@@ -569,7 +577,7 @@ int merge_command(int argc, char** argv) {
       "Merges the directories of bsnpu sweep --shard i/N (all N of them, each complete) into one\n"
       "sweep directory whose outputs equal an unsharded sweep's, byte for byte");
   options.add_options()("help,h", "show this help")("out", po::value(&out_dir),
-                                                     "the merged sweep directory (new or empty)");
+                                                    "the merged sweep directory (new or empty)");
   po::options_description all(options);
   all.add_options()("shard-dir", po::value(&dirs));
   po::positional_options_description positionals;
@@ -583,11 +591,13 @@ int merge_command(int argc, char** argv) {
     throw Error(std::string(e.what()) + " (see bsnpu merge --help)");
   }
   if (values.count("help")) {
-    std::printf("%s\n", [&] {
-      std::ostringstream text;
-      text << options;
-      return text.str();
-    }().c_str());
+    std::printf("%s\n",
+                [&] {
+                  std::ostringstream text;
+                  text << options;
+                  return text.str();
+                }()
+                    .c_str());
     return 0;
   }
   if (dirs.empty()) throw Error("merge: no shard directories given (see bsnpu merge --help)");
@@ -625,8 +635,8 @@ int merge_command(int argc, char** argv) {
     }
   }
   const std::string space_path = join(dirs.front(), kSpaceCopy);
-  const sweep::Space space =
-      sweep::Space::parse(read_text_file(space_path, kMaxJsonFileBytes, "a sweep file"), space_path);
+  const sweep::Space space = sweep::Space::parse(
+      read_text_file(space_path, kMaxJsonFileBytes, "a sweep file"), space_path);
   if (space.sha256() != first.space_sha256 || space.size() != first.points) {
     throw Error(space_path + ": does not match " + std::string(kStateFile));
   }
@@ -647,10 +657,10 @@ int merge_command(int argc, char** argv) {
       size_t missing = states[i].shard;
       while (have.count(missing)) missing += first.shards;
       throw Error(dirs[i] + ": shard " + std::to_string(states[i].shard) + "/" +
-                  std::to_string(first.shards) + " is incomplete: " +
-                  std::to_string(expected - have.size()) + " of " + std::to_string(expected) +
-                  " points missing (first: point " + std::to_string(missing) +
-                  "); run its bsnpu sweep again to finish it");
+                  std::to_string(first.shards) +
+                  " is incomplete: " + std::to_string(expected - have.size()) + " of " +
+                  std::to_string(expected) + " points missing (first: point " +
+                  std::to_string(missing) + "); run its bsnpu sweep again to finish it");
     }
     records.insert(records.end(), shard.begin(), shard.end());
   }

@@ -51,12 +51,11 @@ std::string csv_header(const Space& space) {
   return header + ",feasible,pareto\n";
 }
 
-std::string csv_row(const Space& space, const Record& record, const BitsRecord& bits,
-                    bool pareto) {
+std::string csv_row(const Space& space, const Record& record, const BitsRecord& bits, bool pareto) {
   std::string row = std::to_string(record.index) + "," + record.id;
   for (const std::string& field : space.fields()) row += "," + axis_text(record.axes.at(field));
-  row += "," + bits.label() + "," + number(bits.average_bits) + "," + std::to_string(bits.images) + "," +
-         std::to_string(bits.correct) + "," + number(bits.accuracy()) + "," +
+  row += "," + bits.label() + "," + number(bits.average_bits) + "," + std::to_string(bits.images) +
+         "," + std::to_string(bits.correct) + "," + number(bits.accuracy()) + "," +
          std::to_string(bits.cycles) + "," + std::to_string(bits.stall_cycles) + "," +
          number(bits.latency_s) + "," + number(bits.energy_j) + "," + number(record.area_mm2) +
          "," + number(post_run_value(Metric::AccuracyPerMcycle, record, bits)) + "," +
@@ -215,7 +214,8 @@ Record parse_record(const std::string& line, const std::string& where) {
     bits.precision = Json::parse(precision.dump());
     bits.average_bits = row.number_in("average_bits", 0, 0, 8, "0..8");
     bits.images = static_cast<size_t>(row.integer_in("images", 1, INT64_MAX));
-    bits.correct = static_cast<size_t>(row.integer_in("correct", 0, static_cast<int64_t>(bits.images)));
+    bits.correct =
+        static_cast<size_t>(row.integer_in("correct", 0, static_cast<int64_t>(bits.images)));
     bits.cycles = static_cast<uint64_t>(row.integer_in("cycles", 0, INT64_MAX));
     bits.stall_cycles = static_cast<uint64_t>(row.integer_in("stall_cycles", 0, INT64_MAX));
     bits.latency_s = row.number_in("latency_s", 0, 0, 1e12, "0..1e12");
@@ -251,17 +251,16 @@ std::vector<std::vector<bool>> pareto_front(const std::vector<Record>& records) 
     for (size_t b = 0; b < records[r].results.size(); ++b) {
       const BitsRecord& bits = records[r].results[b];
       if (bits.feasible) {
-        candidates.push_back({bits.energy_j, bits.latency_s, records[r].area_mm2,
-                              bits.accuracy(), r, b});
+        candidates.push_back(
+            {bits.energy_j, bits.latency_s, records[r].area_mm2, bits.accuracy(), r, b});
       }
     }
   }
   // Sorted by energy, a row can only be dominated by rows before it or with equal energy.
   std::vector<size_t> order(candidates.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-    return candidates[a].energy < candidates[b].energy;
-  });
+  std::sort(order.begin(), order.end(),
+            [&](size_t a, size_t b) { return candidates[a].energy < candidates[b].energy; });
   std::vector<size_t> kept;
   for (size_t position = 0; position < order.size(); ++position) {
     const Candidate& c = candidates[order[position]];
@@ -327,9 +326,8 @@ SweepOutputs build_outputs(const Space& space, std::vector<Record> records) {
     return document;
   };
   out.points_json = header("bsnpu-sweep-points");
-  out.points_json["counts"] = {{"ok", counts["ok"]},
-                               {"filtered", counts["filtered"]},
-                               {"invalid", counts["invalid"]}};
+  out.points_json["counts"] = {
+      {"ok", counts["ok"]}, {"filtered", counts["filtered"]}, {"invalid", counts["invalid"]}};
   out.points_json["points"] = std::move(points);
   out.pareto_json = header("bsnpu-sweep-pareto");
   out.pareto_json["objectives"] = {"energy_j: minimize", "latency_s: minimize",

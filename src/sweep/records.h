@@ -18,8 +18,8 @@ namespace bsnpu::sweep {
 // One precision of a point (a k, or a per-layer k vector): the worker's timing and energy, the
 // cached accuracy, and whether the post-run constraints hold.
 struct BitsRecord {
-  Json precision = 8;        // k, or the k of every weighted layer (core/precision.h's JSON forms)
-  double average_bits = 8;   // MAC-weighted mean planes
+  Json precision = 8;         // k, or the k of every weighted layer (core/precision.h's JSON forms)
+  double average_bits = 8;    // MAC-weighted mean planes
   std::string label() const;  // "3", or the per-layer k joined by "-" as Precision::label
   size_t images = 0, correct = 0;
   uint64_t cycles = 0, stall_cycles = 0, weight_bits_read = 0, dram_bits = 0;

@@ -17,8 +17,9 @@ namespace {
 constexpr size_t kMaxValues = 100'000;  // per axis, and samples per random group
 
 constexpr const char* kMetricNames[kMetricCount] = {
-    "area_mm2",    "pes",      "sram_kib",           "cycles",         "latency_s",
-    "energy_j",    "accuracy", "accuracy_per_mcycle", "accuracy_per_uj"};
+    "area_mm2",       "pes",      "sram_kib", "cycles",
+    "latency_s",      "energy_j", "accuracy", "accuracy_per_mcycle",
+    "accuracy_per_uj"};
 
 std::string metric_list() {
   std::string list;
@@ -155,7 +156,8 @@ Constraint Constraint::parse(const std::string& text, const std::string& where) 
   if (op_begin == std::string::npos) fail("is not METRIC OP NUMBER (OP: <=, <, >=, >)");
   auto trim = [](const std::string& s) {
     const size_t begin = s.find_first_not_of(' ');
-    return begin == std::string::npos ? std::string() : s.substr(begin, s.find_last_not_of(' ') - begin + 1);
+    return begin == std::string::npos ? std::string()
+                                      : s.substr(begin, s.find_last_not_of(' ') - begin + 1);
   };
   const std::string metric = trim(text.substr(0, op_begin));
   bool found = false;
@@ -204,7 +206,8 @@ Space Space::parse(const std::string& text, const std::string& file) {
 
   std::set<std::string> seen;
   auto add_field = [&](FieldReader& reader, const std::string& field) {
-    if (!seen.insert(field).second) reader.fail("field", "\"" + field + "\" is set by another axis");
+    if (!seen.insert(field).second)
+      reader.fail("field", "\"" + field + "\" is set by another axis");
     space.fields_.push_back(field);
   };
   for (FieldReader& group_reader : top.objects(
@@ -246,8 +249,8 @@ Space Space::parse(const std::string& text, const std::string& file) {
       }
       random.finish();
       if (static_cast<size_t>(samples) * draws.size() > kMaxValues) {
-        random.fail("samples", "times the number of axes must be at most " +
-                                   std::to_string(kMaxValues));
+        random.fail("samples",
+                    "times the number of axes must be at most " + std::to_string(kMaxValues));
       }
       for (int64_t sample = 0; sample < samples; ++sample) {
         group.rows.emplace_back();
@@ -276,7 +279,8 @@ Space Space::parse(const std::string& text, const std::string& file) {
     }
   }
   if (space.has_precision_axis() && top.find("bits")) {
-    top.fail("bits", "a space with a \"precision\" axis runs each point at its precision: drop bits");
+    top.fail("bits",
+             "a space with a \"precision\" axis runs each point at its precision: drop bits");
   }
   top.finish();
   return space;

@@ -91,9 +91,10 @@ class Space {
   // `fallback` when the space has no model axis.
   std::string model_of(const Point& point, const std::string& fallback) const;
   // The config of a point: `base` (the base config's JSON, read from `base_file`) with every
-  // config axis's value (not model or precision) set at its path (objects created on the way) and energy_table made an
-  // absolute path (a value from an axis relative to the sweep file, the base's relative to the
-  // base file). Throws "FILE: axes: FIELD: ..." when a path crosses a value that is no object.
+  // config axis's value (not model or precision) set at its path (objects created on the way) and
+  // energy_table made an absolute path (a value from an axis relative to the sweep file, the base's
+  // relative to the base file). Throws "FILE: axes: FIELD: ..." when a path crosses a value that is
+  // no object.
   Json resolve(const Json& base, const std::string& base_file, const Point& point) const;
 
  private:
