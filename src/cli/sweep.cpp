@@ -352,8 +352,9 @@ int sweep_command(int argc, char** argv) {
   std::vector<sweep::Point> shard_points;
   for (size_t index = state.shard; index < space.size(); index += state.shards) {
     shard_points.push_back(space.point(index));
-    const std::string prefix = space.model_of(shard_points.back(), default_model);
-    if (models.count(prefix)) continue;
+  }
+  // Every model of the space, so that every shard states the same inputs.
+  for (const std::string& prefix : space.model_prefixes(default_model)) {
     Model model = Model::load(prefix);
     for (int k : space.bits()) {
       if (!space.has_precision_axis() && !model.has_bits(k)) {

@@ -333,6 +333,25 @@ std::string Space::model_of(const Point& point, const std::string& fallback) con
   return resolve_path(it->get<std::string>());
 }
 
+std::vector<std::string> Space::model_prefixes(const std::string& fallback) const {
+  std::vector<std::string> prefixes;
+  for (const Group& group : groups_) {
+    for (size_t f = 0; f < group.fields.size(); ++f) {
+      if (group.fields[f] != kModelField) continue;
+      for (const std::vector<Json>& row : group.rows) {
+        Point point;
+        point.axes[kModelField] = row[f];
+        const std::string prefix = model_of(point, fallback);
+        if (std::find(prefixes.begin(), prefixes.end(), prefix) == prefixes.end()) {
+          prefixes.push_back(prefix);
+        }
+      }
+    }
+  }
+  if (prefixes.empty()) prefixes.push_back(fallback);
+  return prefixes;
+}
+
 Json Space::resolve(const Json& base, const std::string& base_file, const Point& point) const {
   Json config = base;
   auto absolute = [](const std::string& path) {

@@ -58,9 +58,9 @@ struct Point {
   Json axes = Json::object();
 };
 
-// Upper bound on the points of a space: far more than any sweep runs, small enough that counting
-// them cannot overflow.
-constexpr size_t kMaxPoints = 10'000'000;
+// Upper bound on the points of a space: a million points are days of one core's time, and the
+// driver holds its shard's points in memory.
+constexpr size_t kMaxPoints = 1'000'000;
 
 class Space {
  public:
@@ -90,6 +90,9 @@ class Space {
   // The model prefix of a point: its "model" value resolved against the sweep file's folder, or
   // `fallback` when the space has no model axis.
   std::string model_of(const Point& point, const std::string& fallback) const;
+  // Every model prefix the space uses (the model axis's values resolved, or `fallback`), in
+  // order of first use: what every shard loads, whichever points it runs.
+  std::vector<std::string> model_prefixes(const std::string& fallback) const;
   // The config of a point: `base` (the base config's JSON, read from `base_file`) with every
   // config axis's value (not model or precision) set at its path (objects created on the way) and
   // energy_table made an absolute path (a value from an axis relative to the sweep file, the base's

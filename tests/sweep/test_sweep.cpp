@@ -131,11 +131,13 @@ TEST(Space, ResolveSetsFieldsAndMakesPathsAbsolute) {
   const std::string table = config["energy_table"].get<std::string>();
   EXPECT_EQ(table, std::filesystem::absolute("configs/energy/45nm_horowitz.json").string());
   EXPECT_EQ(space.model_of(space.point(0), "fallback"), "models/resnet18_cifar10");
+  EXPECT_EQ(space.model_prefixes("fallback"), std::vector<std::string>{"models/resnet18_cifar10"});
   // Without an energy_table axis, the base's (default) table relative to the base file.
   const Space plain = parse(R"([{"field": "mac_array.rows", "values": [16]}])");
   EXPECT_EQ(plain.resolve(base, "configs/default.json", plain.point(0))["energy_table"],
             std::filesystem::absolute("configs/energy/45nm_horowitz.json").string());
   EXPECT_EQ(plain.model_of(plain.point(0), "fallback"), "fallback");
+  EXPECT_EQ(plain.model_prefixes("fallback"), std::vector<std::string>{"fallback"});
   // A path through a value that is no object.
   const Space bad = parse(R"([{"field": "clock_mhz.x", "values": [1]}])");
   EXPECT_EQ(
@@ -202,7 +204,7 @@ TEST(Space, ErrorsAreOneLineNamingFileAndField) {
     huge += "]}";
   }
   EXPECT_NE(
-      error_of([&] { parse(huge + "]"); }).find("axes: the space has more than 10000000 points"),
+      error_of([&] { parse(huge + "]"); }).find("axes: the space has more than 1000000 points"),
       std::string::npos);
 }
 

@@ -143,6 +143,18 @@ def test_shards_cover_every_point_once_and_merge_byte_identical(tmp_path):
     assert outputs(tmp_path / "merged") == outputs(tmp_path / "whole")
 
 
+def test_more_shards_than_points_merge(tmp_path):
+    space = write_space(tmp_path / "s.json", AXES[:1])  # 3 points in 5 shards: 2 are empty
+    assert sweep(space, tmp_path / "whole", "-j", "2").returncode == 0
+    for shard in range(5):
+        result = sweep(space, tmp_path / f"s{shard}", "-j", "2", "--shard", f"{shard}/5")
+        assert result.returncode == 0, result.stderr
+    merged = subprocess.run([BSNPU, "merge", *[str(tmp_path / f"s{i}") for i in range(5)], "--out",
+                             str(tmp_path / "m")], capture_output=True, text=True, timeout=120)
+    assert merged.returncode == 0, merged.stderr
+    assert outputs(tmp_path / "m") == outputs(tmp_path / "whole")
+
+
 def test_merge_names_missing_incomplete_and_foreign_shards(tmp_path):
     space = write_space(tmp_path / "s.json", AXES[:1])
     for shard in range(2):
