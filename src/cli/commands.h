@@ -6,6 +6,7 @@ namespace bsnpu::cli {
 
 int eval_command(int argc, char** argv);  // bit-exact accuracy sweep (src/cli/eval.cpp)
 int run_command(int argc, char** argv);   // SystemC simulation: energy, latency, accuracy (run.cpp)
+int frontier_command(int argc, char** argv);  // per-layer precision frontier (frontier.cpp)
 int sweep_command(int argc, char** argv);  // design-space sweep, resumable, sharded (sweep.cpp)
 int merge_command(int argc, char** argv);  // merges the directories of a sharded sweep (sweep.cpp)
 

@@ -14,6 +14,7 @@ void print_usage(std::FILE* stream) {
       "usage: bsnpu <command> [options]\n"
       "  eval   bit-exact accuracy of every weight bit-width k (bsnpu eval --help)\n"
       "  run    SystemC simulation: energy, latency, accuracy (bsnpu run --help)\n"
+      "  frontier  greedy per-layer precision search: accuracy vs energy (bsnpu frontier --help)\n"
       "  sweep  design-space sweep over configs, resumable and sharded (bsnpu sweep --help)\n"
       "  merge  merge the directories of a sharded sweep (bsnpu merge --help)\n",
       stream);
@@ -47,6 +48,8 @@ int main(int argc, char** argv) {
   if (std::strcmp(command, "eval") == 0)
     return guarded(bsnpu::cli::eval_command, argc - 1, argv + 1);
   if (std::strcmp(command, "run") == 0) return guarded(bsnpu::cli::run_command, argc - 1, argv + 1);
+  if (std::strcmp(command, "frontier") == 0)
+    return guarded(bsnpu::cli::frontier_command, argc - 1, argv + 1);
   if (std::strcmp(command, "sweep") == 0)
     return guarded(bsnpu::cli::sweep_command, argc - 1, argv + 1);
   if (std::strcmp(command, "merge") == 0)
@@ -55,9 +58,9 @@ int main(int argc, char** argv) {
     print_usage(stdout);
     return 0;
   }
-  std::fprintf(
-      stderr,
-      "bsnpu: error: unknown command '%s' (commands: eval, run, sweep, merge; see bsnpu --help)\n",
-      command);
+  std::fprintf(stderr,
+               "bsnpu: error: unknown command '%s' (commands: eval, run, frontier, sweep, merge; "
+               "see bsnpu --help)\n",
+               command);
   return 2;
 }

@@ -18,7 +18,7 @@ namespace bsnpu::cli {
 
 namespace po = boost::program_options;
 
-size_t parse_images(const std::string& text) {
+size_t parse_images(const std::string& text, const std::string& option) {
   if (text == "all") return 0;
   size_t used = 0;
   long long count = 0;
@@ -28,7 +28,7 @@ size_t parse_images(const std::string& text) {
     used = 0;
   }
   if (text.empty() || used != text.size() || count <= 0) {
-    throw Error("--images: '" + text + "' is neither a positive count nor 'all'");
+    throw Error(option + ": '" + text + "' is neither a positive count nor 'all'");
   }
   return static_cast<size_t>(count);
 }
@@ -120,7 +120,7 @@ Inputs load_inputs(const CommonOptions& common, const po::variables_map& values,
   const std::vector<int> bits = parse_bits(common.bits);
   if (common.threads < 1 || common.threads > 1024) throw Error("--threads: must be in 1..1024");
   inputs.threads = common.threads;
-  const size_t limit = parse_images(common.images);
+  const size_t limit = parse_images(common.images, "--images");
   inputs.model = Model::load(model_prefix(common.model));
   if (per_layer) {
     inputs.precisions.push_back(Precision::load(common.precision, inputs.model));

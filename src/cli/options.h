@@ -34,6 +34,10 @@ bool parse_command_line(int argc, char** argv,
                         const boost::program_options::options_description& options,
                         const std::string& command, boost::program_options::variables_map& values);
 
+// An image count option: "all" -> 0 (every image), else a positive count; throws bsnpu::Error
+// naming `option` otherwise.
+size_t parse_images(const std::string& text, const std::string& option);
+
 // "1-8", "1,2,8", "4", "1-3,8" -> sorted distinct k in 1..8; throws bsnpu::Error otherwise.
 std::vector<int> parse_bits(const std::string& text);
 
@@ -53,8 +57,6 @@ struct Inputs {
 // option or the file.
 Inputs load_inputs(const CommonOptions& common,
                    const boost::program_options::variables_map& values, bool with_images = true);
-// "all" -> 0 (every image); else a positive count; throws naming --images.
-size_t parse_images(const std::string& text);
 
 // SHA-256 of the images' labels then pixels: the `data.sha256` of reports, and the data part of
 // the sweep's accuracy cache key.

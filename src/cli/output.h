@@ -25,7 +25,7 @@ class Outputs {
   // Writes `document` (one-space indent, trailing newline; invalid UTF-8 in strings replaced by
   // U+FFFD) to the temporary file of `option`'s output; throws naming the option and the path.
   void stage(const std::string& option, const nlohmann::ordered_json& document);
-  // Writes `text` as it is (CSV, JSON Lines) to the temporary file of `option`'s output.
+  // The same with `text` as it is (CSV, JSON Lines).
   void stage_text(const std::string& option, const std::string& text);
   // Renames every staged file over its target.
   void commit();

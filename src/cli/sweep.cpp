@@ -336,7 +336,7 @@ int sweep_command(int argc, char** argv) {
   if (jobs < 1 || jobs > 1024) throw Error("--jobs: must be in 1..1024");
   sweep::SweepState state;
   sweep::parse_shard(shard_text, state.shard, state.shards);
-  const size_t image_limit = parse_images(images_text);
+  const size_t image_limit = parse_images(images_text, "--images");
 
   // Everything is read and checked before the directory is touched.
   const sweep::Space space = sweep::Space::load(space_path);

@@ -8,6 +8,8 @@ Everything is made here or copied from this repository's configs/: nothing from 
                 tensors; and two variants (4-bit activations; a conv shortcut)
   safetensors/  the tiny model's tensors file and a one-scalar file
   cifar/        one limit byte + a few synthetic records
+  precision/    per-layer precisions for fuzz_precision's in-memory model (7 conv/fc): each JSON
+                form, uniform and mixed
   sweep/        the shipped sweep files (configs/sweeps/) and a minimal one
   sweep_journal/ a record of each status (one points.jsonl line) and a sweep.json
 """
@@ -99,7 +101,8 @@ def tiny_model(act_bits=8, downsample=False):
 def main():
     if CORPUS.exists():
         shutil.rmtree(CORPUS)
-    for target in ["config", "energy", "model", "safetensors", "cifar", "sweep", "sweep_journal"]:
+    for target in ["config", "energy", "model", "safetensors", "cifar", "precision", "sweep",
+                   "sweep_journal"]:
         (CORPUS / target).mkdir(parents=True)
     for name in ["default.json", "edge.json", "large.json", "scalesim_ws64.json"]:
         shutil.copy(ROOT / "configs" / name, CORPUS / "config" / name)
@@ -121,6 +124,12 @@ def main():
     (CORPUS / "cifar" / "first_2_of_3.bin").write_bytes(b"\2" + records(3))
     (CORPUS / "cifar" / "one.bin").write_bytes(b"\1" + records(1))
 
+    for name, text in [("uniform.json", "4"), ("array.json", "[8, 1, 2, 3, 4, 5, 6]"),
+                       ("object.json", '{"default": 2, "layers": {"conv1": 8, "b1.downsample": 5, "fc": 8}}'),
+                       ("layers_only.json", '{"layers": {"conv1": 1, "b1.conv1": 2, "b1.conv2": 3, '
+                        '"b1.downsample": 4, "b2.conv1": 5, "b2.conv2": 6, "fc": 7}}')]:
+        (CORPUS / "precision" / name).write_text(text + "\n")
+
     for path in sorted((ROOT / "configs" / "sweeps").glob("*.json")):
         shutil.copy(path, CORPUS / "sweep" / path.name)
     (CORPUS / "sweep" / "minimal.json").write_text(json.dumps(
@@ -129,12 +138,15 @@ def main():
     module_energy = {"mac_array": 1e-5, "accumulator": 2e-4, "weight_memory": 7.5e-6,
                      "activation_buffer": 2.5e-5, "dram": 1.5e-4}
     result = {"bits": 1, "images": 20, "correct": 15, "cycles": 276154, "stall_cycles": 4778,
-              "latency_s": 0.000552308, "energy_j": 0.0005735, "utilization": 0.982,
+              "latency_s": 0.000552308, "energy_j": 0.0005735, "utilization": 0.982, "average_bits": 1,
               "weight_bits_read": 11611904, "dram_bits": 11188928, "weights_resident": False,
               "energy_breakdown_j": module_energy, "feasible": True}
+    mixed = dict(result, bits=[8, 4, 4, 2], average_bits=3.25)
     seeds = {
+        "mixed.jsonl": {"index": 3, "id": "3-0a1b2c3d4e5f", "axes": {"precision": [8, 4, 4, 2]},
+                        "status": "ok", "area_mm2": 5.46, "results": [mixed]},
         "ok.jsonl": {"index": 0, "id": "0-27e98a248465", "axes": {"mac_array.rows": 32},
-                     "status": "ok", "area_mm2": 5.46, "results": [result, dict(result, bits=8)]},
+                     "status": "ok", "area_mm2": 5.46, "results": [result, dict(result, bits=8, average_bits=8)]},
         "filtered.jsonl": {"index": 1, "id": "1-7a4fe51e6ed9", "axes": {"mac_array.rows": 64},
                            "status": "filtered", "reason": "constraint area_mm2 <= 8"},
         "invalid.jsonl": {"index": 2, "id": "2-2adbf6937157", "axes": {"mac_array.rows": 0},

@@ -6,6 +6,7 @@
 
 #include "arch/energy.h"
 #include "arch/report.h"
+#include "arch/schedule.h"
 #include "bench.h"
 #include "core/cifar.h"
 #include "core/engine.h"
@@ -138,6 +139,23 @@ TEST(Npu, UnlimitedBandwidthReproducesTheAnalyticIdeal) {
   for (int k : {1, 4, 8}) {
     const TimingResult timing = b.unlimited_npu.simulate_timing(k);
     EXPECT_EQ(timing.cycles, b.workload.ideal_cycles(k, 64, 64)) << "k=" << k;
+  }
+}
+
+// The DRAM reads of each k (simulated one after another in this process) are the image and the
+// schedule's weight fetches, nothing else (the default config does not spill): no state of an
+// earlier simulation leaks into a later one's counts.
+TEST(Npu, DramReadsAreTheImageAndTheWeightFetchesOfThisK) {
+  NpuBench& b = bench();
+  for (int k = 1; k <= 8; ++k) {
+    const Schedule schedule = build_schedule(b.workload, b.default_config, k);
+    uint64_t want = schedule.input_bits;
+    for (const WeightFetch& fetch : schedule.fetches) want += fetch.bits;
+    uint64_t got = 0;
+    for (const auto& layer : b.sweep[static_cast<size_t>(k - 1)]
+                                 .timing.modules[static_cast<int>(Module::Dram)])
+      got += layer.count(Action::DramReadBits);
+    EXPECT_EQ(got, want) << "k=" << k;
   }
 }
 
