@@ -532,8 +532,13 @@ int sweep_command(int argc, char** argv) {
     running.erase(it);
     const bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
     if (ok) {
-      Record record =
-          read_report(space, job, models.at(job.model_prefix).model, accuracy, images.size());
+      Record record;
+      try {
+        record =
+            read_report(space, job, models.at(job.model_prefix).model, accuracy, images.size());
+      } catch (const nlohmann::json::exception& e) {
+        throw Error(job.report_path + ": not a report of bsnpu run (" + e.what() + ")");
+      }
       journal.append(record);
       records.push_back(std::move(record));
       ::unlink(job.config_path.c_str());
