@@ -115,8 +115,7 @@ std::vector<int> parse_bits(const std::string& text) {
   return {bits.begin(), bits.end()};
 }
 
-Inputs load_inputs(const CommonOptions& common, const po::variables_map& values,
-                   bool with_images) {
+Inputs load_inputs(const CommonOptions& common, const po::variables_map& values, bool with_images) {
   Inputs inputs;
   const bool per_layer = values.count("precision") > 0;
   if (per_layer && !values["bits"].defaulted()) {
@@ -170,8 +169,8 @@ void ProgressBar::update(size_t done) const {
   if (eta_ && done > already_done_ && done < total_) {
     const double elapsed =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-    const double left = elapsed / static_cast<double>(done - already_done_) *
-                        static_cast<double>(total_ - done);
+    const double left =
+        elapsed / static_cast<double>(done - already_done_) * static_cast<double>(total_ - done);
     const long seconds = std::lround(left);
     char text[48];
     std::snprintf(text, sizeof text, " ETA %ldm%02lds", seconds / 60, seconds % 60);

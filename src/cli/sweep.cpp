@@ -36,6 +36,7 @@
 #include "core/files.h"
 #include "core/json_fields.h"
 #include "core/paths.h"
+#include "core/precision.h"
 #include "core/sha256.h"
 #include "sweep/journal.h"
 
@@ -82,10 +83,11 @@ void write_outputs(const std::string& dir, const sweep::Space& space,
   auto json_text = [](const Json& document) {
     return document.dump(1, ' ', false, Json::error_handler_t::replace) + "\n";
   };
-  const std::pair<const char*, std::string> texts[] = {{"points.csv", built.points_csv},
-                                                       {"points.json", json_text(built.points_json)},
-                                                       {"pareto.csv", built.pareto_csv},
-                                                       {"pareto.json", json_text(built.pareto_json)}};
+  const std::pair<const char*, std::string> texts[] = {
+      {"points.csv", built.points_csv},
+      {"points.json", json_text(built.points_json)},
+      {"pareto.csv", built.pareto_csv},
+      {"pareto.json", json_text(built.pareto_json)}};
   Outputs files;
   for (const auto& [name, text] : texts) files.add(name, join(dir, name));
   for (const auto& [name, text] : texts) files.stage_text(name, text);
@@ -115,20 +117,24 @@ struct ModelEntry {
   arch::Workload workload;
 };
 
-// Top-1 correct counts per (model prefix, k), computed once with the bit-exact engine and cached
-// in DIR/accuracy/ keyed by the model's tensors, k, the image count and the images' bytes.
+// Top-1 correct counts per (model prefix, precision), computed once with the bit-exact engine
+// and cached in DIR/accuracy/ keyed by the model's tensors, the precision, the image count and the
+// images' bytes.
 class AccuracyCache {
  public:
   AccuracyCache(std::string dir, const CifarSet& images, std::string data_sha256, int threads)
-      : dir_(std::move(dir)), images_(images), data_sha256_(std::move(data_sha256)),
+      : dir_(std::move(dir)),
+        images_(images),
+        data_sha256_(std::move(data_sha256)),
         threads_(threads) {}
 
-  size_t correct(const std::string& prefix, const Model& model, int k) {
-    const auto key = std::make_pair(prefix, k);
+  size_t correct(const std::string& prefix, const Model& model, const Precision& precision) {
+    const auto key = std::make_pair(prefix, precision.label());
     const auto found = known_.find(key);
     if (found != known_.end()) return found->second;
-    const std::string text = model.tensors_sha256() + "\nk=" + std::to_string(k) + "\nimages=" +
-                             std::to_string(images_.size()) + "\ndata=" + data_sha256_ + "\n";
+    const std::string text = model.tensors_sha256() + "\nk=" + precision.label() +
+                             "\nimages=" + std::to_string(images_.size()) +
+                             "\ndata=" + data_sha256_ + "\n";
     const std::string path = join(dir_, sha256_hex(text.data(), text.size()) + ".json");
     size_t correct = 0;
     if (exists(path)) {
@@ -142,11 +148,10 @@ class AccuracyCache {
       reader.finish();
       ++cached_;
     } else {
-      const Network network(model, k);
-      const ProgressBar bar("accuracy k=" + std::to_string(k), images_.size());
-      const Classification result =
-          classify(network, images_.pixels.data(), images_.size(), threads_,
-                   [&](size_t done) { bar.update(done); });
+      const Network network(model, precision);
+      const ProgressBar bar("accuracy k=" + precision.label(), images_.size());
+      const Classification result = classify(network, images_.pixels.data(), images_.size(),
+                                             threads_, [&](size_t done) { bar.update(done); });
       bar.finish();
       for (size_t i = 0; i < images_.size(); ++i)
         correct += result.predictions[i] == images_.labels[i];
@@ -172,7 +177,7 @@ class AccuracyCache {
   const CifarSet& images_;
   std::string data_sha256_;
   int threads_;
-  std::map<std::pair<std::string, int>, size_t> known_;
+  std::map<std::pair<std::string, std::string>, size_t> known_;
   size_t computed_ = 0, cached_ = 0;
 };
 
@@ -181,8 +186,10 @@ class AccuracyCache {
 struct Job {
   sweep::Point point;
   std::string model_prefix;
+  std::vector<Precision> precisions;  // the space's k, or the point's precision
   double area_mm2 = 0;
   std::string config_path, report_path, log_path;
+  std::string precision_path;  // the point's precision for the worker (a precision axis only)
 };
 
 std::string self_executable() {
@@ -195,11 +202,15 @@ std::string self_executable() {
 // Starts `bsnpu run --timing-only` for the job: stdout discarded, stderr to its log. The worker
 // dies with the driver (PR_SET_PDEATHSIG), so a killed sweep leaves no process behind.
 pid_t spawn(const std::string& executable, const Job& job, const std::string& bits) {
-  std::vector<std::string> arguments = {executable,      "run",     "--timing-only",
-                                        "--threads",     "1",       "--bits",
-                                        bits,            "--config", job.config_path,
-                                        "--model",       job.model_prefix, "--out",
-                                        job.report_path};
+  std::vector<std::string> arguments = {
+      executable,     "run",           "--timing-only", "--threads",      "1",
+      "--config",     job.config_path, "--model",       job.model_prefix, "--out",
+      job.report_path};
+  if (job.precision_path.empty()) {
+    arguments.insert(arguments.end(), {"--bits", bits});
+  } else {
+    arguments.insert(arguments.end(), {"--precision", job.precision_path});
+  }
   std::vector<char*> argv;
   for (std::string& argument : arguments) argv.push_back(argument.data());
   argv.push_back(nullptr);
@@ -225,7 +236,8 @@ pid_t spawn(const std::string& executable, const Job& job, const std::string& bi
   const int fork_error = errno;
   ::close(null_fd);
   ::close(log_fd);
-  if (pid < 0) throw Error(std::string("sweep: cannot start a worker: ") + std::strerror(fork_error));
+  if (pid < 0)
+    throw Error(std::string("sweep: cannot start a worker: ") + std::strerror(fork_error));
   return pid;
 }
 
@@ -253,11 +265,18 @@ Record read_report(const sweep::Space& space, const Job& job, const Model& model
   record.id = job.point.id;
   record.axes = job.point.axes;
   record.area_mm2 = report.at("area_mm2").at("total").get<double>();
-  for (const nlohmann::json& row : report.at("results")) {
+  const nlohmann::json& results = report.at("results");
+  if (results.size() != job.precisions.size()) {
+    throw Error(job.report_path + ": results: " + std::to_string(results.size()) +
+                " precisions, the point runs " + std::to_string(job.precisions.size()));
+  }
+  for (size_t i = 0; i < results.size(); ++i) {
+    const nlohmann::json& row = results[i];
     sweep::BitsRecord bits;
-    bits.bits = row.at("bits").get<int>();
+    bits.precision = Json::parse(row.at("precision").dump());
+    bits.average_bits = row.at("average_bits").get<double>();
     bits.images = images;
-    bits.correct = accuracy.correct(job.model_prefix, model, bits.bits);
+    bits.correct = accuracy.correct(job.model_prefix, model, job.precisions[i]);
     bits.cycles = row.at("cycles").get<uint64_t>();
     bits.stall_cycles = row.at("stall_cycles").get<uint64_t>();
     bits.latency_s = row.at("latency_s").get<double>();
@@ -274,7 +293,8 @@ Record read_report(const sweep::Space& space, const Job& job, const Model& model
     }
     record.results.push_back(bits);
   }
-  for (sweep::BitsRecord& bits : record.results) bits.feasible = sweep::feasible(space, record, bits);
+  for (sweep::BitsRecord& bits : record.results)
+    bits.feasible = sweep::feasible(space, record, bits);
   return record;
 }
 
@@ -288,14 +308,15 @@ std::string bits_text(const std::vector<int>& bits) {
 
 int sweep_command(int argc, char** argv) {
   std::string space_path, out_dir, shard_text = "0/1", images_text = "1000", model_option,
-                                    data_option;
+                                   data_option;
   int jobs = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   po::options_description options(
       "usage: bsnpu sweep --space SPACE.json --out DIR [options]\n"
-      "Design-space sweep (docs/sweeps.md): every point of the sweep file's space, each in its own\n"
+      "Design-space sweep (docs/sweeps.md): every point of the sweep file's space, each in its "
+      "own\n"
       "timing-only bsnpu run, accuracy computed once per (model, k); resumable, shardable");
   options.add_options()("help,h", "show this help")("space", po::value(&space_path),
-                                                     "the sweep file (required)")(
+                                                    "the sweep file (required)")(
       "out", po::value(&out_dir), "the sweep directory: created, or resumed (required)")(
       "jobs,j", po::value(&jobs)->default_value(jobs),
       "points simulated at once, and threads of the accuracy computation")(
@@ -320,8 +341,8 @@ int sweep_command(int argc, char** argv) {
   // Everything is read and checked before the directory is touched.
   const sweep::Space space = sweep::Space::load(space_path);
   const std::string base_path = space.base_path();
-  const Json base = Json::parse(parse_json(
-      read_text_file(base_path, kMaxJsonFileBytes, "a config file"), base_path).dump());
+  const Json base = Json::parse(
+      parse_json(read_text_file(base_path, kMaxJsonFileBytes, "a config file"), base_path).dump());
   state.space_file = arch::file_name(space_path);
   state.space_sha256 = space.sha256();
   state.points = space.size();
@@ -331,11 +352,12 @@ int sweep_command(int argc, char** argv) {
   std::vector<sweep::Point> shard_points;
   for (size_t index = state.shard; index < space.size(); index += state.shards) {
     shard_points.push_back(space.point(index));
-    const std::string prefix = space.model_of(shard_points.back(), default_model);
-    if (models.count(prefix)) continue;
+  }
+  // Every model of the space, so that every shard states the same inputs.
+  for (const std::string& prefix : space.model_prefixes(default_model)) {
     Model model = Model::load(prefix);
     for (int k : space.bits()) {
-      if (!model.has_bits(k)) {
+      if (!space.has_precision_axis() && !model.has_bits(k)) {
         throw Error(model.manifest_path() + ": bits: no parameters for k=" + std::to_string(k));
       }
     }
@@ -368,11 +390,20 @@ int sweep_command(int argc, char** argv) {
     record.id = point.id;
     record.axes = point.axes;
     try {
+      if (space.has_precision_axis()) {
+        job.precisions = {Precision::parse(point.axes.at(sweep::kPrecisionField), model.model,
+                                           label + ": precision")};
+      } else {
+        for (int k : space.bits()) job.precisions.push_back(Precision::uniform(model.model, k));
+      }
       const arch::NpuConfig config =
           arch::NpuConfig::parse(space.resolve(base, base_path, point).dump(1), label);
       const std::string table_path = config.energy_table_path();
-      if (!tables.count(table_path)) tables.emplace(table_path, arch::EnergyTable::load(table_path));
-      arch::check_schedule_size(model.workload, config, space.bits().back());
+      if (!tables.count(table_path))
+        tables.emplace(table_path, arch::EnergyTable::load(table_path));
+      for (const Precision& precision : job.precisions) {
+        arch::check_schedule_size(model.workload, config, precision.plane_ranges());
+      }
       if (model.workload.accumulator_bits > config.accumulator.bits) {
         throw Error(label + ": accumulator.bits: the model needs " +
                     std::to_string(model.workload.accumulator_bits) + " bits");
@@ -402,6 +433,10 @@ int sweep_command(int argc, char** argv) {
     job.config_path = join(work_dir, "point-" + std::to_string(point.index) + ".config.json");
     job.report_path = join(work_dir, "point-" + std::to_string(point.index) + ".report.json");
     job.log_path = join(work_dir, "point-" + std::to_string(point.index) + ".log");
+    if (space.has_precision_axis()) {
+      job.precision_path =
+          join(work_dir, "point-" + std::to_string(point.index) + ".precision.json");
+    }
     jobs_of_shard.push_back(std::move(job));
   }
 
@@ -456,10 +491,10 @@ int sweep_command(int argc, char** argv) {
   if (!jobs_to_run.empty()) {
     make_directory("--out", join(out_dir, "accuracy"));
     make_directory("--out", work_dir);
-    std::set<std::string> prefixes;
-    for (const Job& job : jobs_to_run) prefixes.insert(job.model_prefix);
-    for (const std::string& prefix : prefixes) {
-      for (int k : space.bits()) accuracy.correct(prefix, models.at(prefix).model, k);
+    for (const Job& job : jobs_to_run) {
+      for (const Precision& precision : job.precisions) {
+        accuracy.correct(job.model_prefix, models.at(job.model_prefix).model, precision);
+      }
     }
   }
 
@@ -477,6 +512,11 @@ int sweep_command(int argc, char** argv) {
       Outputs config_file;
       config_file.add("config", job.config_path);
       config_file.stage_text("config", space.resolve(base, base_path, job.point).dump(1) + "\n");
+      if (!job.precision_path.empty()) {
+        config_file.add("precision", job.precision_path);
+        config_file.stage_text("precision",
+                               job.point.axes.at(sweep::kPrecisionField).dump() + "\n");
+      }
       config_file.commit();
       running[spawn(executable, job, bits)] = next++;
     }
@@ -492,13 +532,19 @@ int sweep_command(int argc, char** argv) {
     running.erase(it);
     const bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
     if (ok) {
-      Record record = read_report(space, job, models.at(job.model_prefix).model, accuracy,
-                                  images.size());
+      Record record;
+      try {
+        record =
+            read_report(space, job, models.at(job.model_prefix).model, accuracy, images.size());
+      } catch (const nlohmann::json::exception& e) {
+        throw Error(job.report_path + ": not a report of bsnpu run (" + e.what() + ")");
+      }
       journal.append(record);
       records.push_back(std::move(record));
       ::unlink(job.config_path.c_str());
       ::unlink(job.report_path.c_str());
       ::unlink(job.log_path.c_str());
+      if (!job.precision_path.empty()) ::unlink(job.precision_path.c_str());
     } else {
       const std::string why = WIFSIGNALED(status)
                                   ? "killed by signal " + std::to_string(WTERMSIG(status))
@@ -521,7 +567,8 @@ int sweep_command(int argc, char** argv) {
   if (!failures.empty()) {
     throw Error("sweep: " + std::to_string(failures.size()) + " of " +
                 std::to_string(shard_points.size()) + " points failed, first " + failures.front() +
-                "; the others are in " + journal_path + ": run the same command again to retry");
+                "; the finished ones are kept in " + journal_path +
+                ": run the same command again to retry the rest");
   }
   write_outputs(out_dir, space, records);
   std::printf("outputs: %s/{points.csv, points.json, pareto.csv, pareto.json}\n", out_dir.c_str());
@@ -536,7 +583,7 @@ int merge_command(int argc, char** argv) {
       "Merges the directories of bsnpu sweep --shard i/N (all N of them, each complete) into one\n"
       "sweep directory whose outputs equal an unsharded sweep's, byte for byte");
   options.add_options()("help,h", "show this help")("out", po::value(&out_dir),
-                                                     "the merged sweep directory (new or empty)");
+                                                    "the merged sweep directory (new or empty)");
   po::options_description all(options);
   all.add_options()("shard-dir", po::value(&dirs));
   po::positional_options_description positionals;
@@ -550,11 +597,13 @@ int merge_command(int argc, char** argv) {
     throw Error(std::string(e.what()) + " (see bsnpu merge --help)");
   }
   if (values.count("help")) {
-    std::printf("%s\n", [&] {
-      std::ostringstream text;
-      text << options;
-      return text.str();
-    }().c_str());
+    std::printf("%s\n",
+                [&] {
+                  std::ostringstream text;
+                  text << options;
+                  return text.str();
+                }()
+                    .c_str());
     return 0;
   }
   if (dirs.empty()) throw Error("merge: no shard directories given (see bsnpu merge --help)");
@@ -592,8 +641,8 @@ int merge_command(int argc, char** argv) {
     }
   }
   const std::string space_path = join(dirs.front(), kSpaceCopy);
-  const sweep::Space space =
-      sweep::Space::parse(read_text_file(space_path, kMaxJsonFileBytes, "a sweep file"), space_path);
+  const sweep::Space space = sweep::Space::parse(
+      read_text_file(space_path, kMaxJsonFileBytes, "a sweep file"), space_path);
   if (space.sha256() != first.space_sha256 || space.size() != first.points) {
     throw Error(space_path + ": does not match " + std::string(kStateFile));
   }
@@ -614,10 +663,10 @@ int merge_command(int argc, char** argv) {
       size_t missing = states[i].shard;
       while (have.count(missing)) missing += first.shards;
       throw Error(dirs[i] + ": shard " + std::to_string(states[i].shard) + "/" +
-                  std::to_string(first.shards) + " is incomplete: " +
-                  std::to_string(expected - have.size()) + " of " + std::to_string(expected) +
-                  " points missing (first: point " + std::to_string(missing) +
-                  "); run its bsnpu sweep again to finish it");
+                  std::to_string(first.shards) +
+                  " is incomplete: " + std::to_string(expected - have.size()) + " of " +
+                  std::to_string(expected) + " points missing (first: point " +
+                  std::to_string(missing) + "); run its bsnpu sweep again to finish it");
     }
     records.insert(records.end(), shard.begin(), shard.end());
   }

@@ -72,8 +72,8 @@ std::string SweepState::difference(const SweepState& other) const {
   if (data_sha256 != other.data_sha256) {
     return differs("data sha256", data_sha256.substr(0, 12), other.data_sha256.substr(0, 12));
   }
-  if (models != other.models) return differs("models", to_json()["models"].dump(),
-                                             other.to_json()["models"].dump());
+  if (models != other.models)
+    return differs("models", to_json()["models"].dump(), other.to_json()["models"].dump());
   return "";
 }
 
@@ -89,8 +89,8 @@ void parse_shard(const std::string& text, size_t& shard, size_t& shards) {
   const int64_t i = slash == std::string::npos ? -1 : number(text.substr(0, slash));
   const int64_t n = slash == std::string::npos ? -1 : number(text.substr(slash + 1));
   if (i < 0 || n < 1 || n > kMaxShards || i >= n) {
-    throw Error("--shard: '" + printable(text) + "' is not i/N with 0 <= i < N <= " +
-                std::to_string(kMaxShards));
+    throw Error("--shard: '" + printable(text) +
+                "' is not i/N with 0 <= i < N <= " + std::to_string(kMaxShards));
   }
   shard = static_cast<size_t>(i);
   shards = static_cast<size_t>(n);

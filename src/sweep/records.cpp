@@ -11,6 +11,7 @@ namespace bsnpu::sweep {
 namespace {
 
 constexpr int kOutputVersion = 1;
+constexpr size_t kMaxLayers = 10000;  // weighted layers of a per-layer precision
 
 const char* const kStatusNames[] = {"ok", "filtered", "invalid"};
 
@@ -41,7 +42,7 @@ std::string csv_header(const Space& space) {
   std::string header = "index,id";
   for (const std::string& field : space.fields()) header += "," + csv_field(field);
   header +=
-      ",bits,images,correct,accuracy,cycles,stall_cycles,latency_s,energy_j,area_mm2,"
+      ",bits,average_bits,images,correct,accuracy,cycles,stall_cycles,latency_s,energy_j,area_mm2,"
       "accuracy_per_mcycle,accuracy_per_uj,utilization,weight_bits_read,dram_bits,"
       "weights_resident";
   for (int module = 0; module < arch::kModuleCount; ++module) {
@@ -50,12 +51,11 @@ std::string csv_header(const Space& space) {
   return header + ",feasible,pareto\n";
 }
 
-std::string csv_row(const Space& space, const Record& record, const BitsRecord& bits,
-                    bool pareto) {
+std::string csv_row(const Space& space, const Record& record, const BitsRecord& bits, bool pareto) {
   std::string row = std::to_string(record.index) + "," + record.id;
   for (const std::string& field : space.fields()) row += "," + axis_text(record.axes.at(field));
-  row += "," + std::to_string(bits.bits) + "," + std::to_string(bits.images) + "," +
-         std::to_string(bits.correct) + "," + number(bits.accuracy()) + "," +
+  row += "," + bits.label() + "," + number(bits.average_bits) + "," + std::to_string(bits.images) +
+         "," + std::to_string(bits.correct) + "," + number(bits.accuracy()) + "," +
          std::to_string(bits.cycles) + "," + std::to_string(bits.stall_cycles) + "," +
          number(bits.latency_s) + "," + number(bits.energy_j) + "," + number(record.area_mm2) +
          "," + number(post_run_value(Metric::AccuracyPerMcycle, record, bits)) + "," +
@@ -68,7 +68,8 @@ std::string csv_row(const Space& space, const Record& record, const BitsRecord& 
 
 Json bits_json(const BitsRecord& bits) {
   Json out;
-  out["bits"] = bits.bits;
+  out["bits"] = bits.precision;
+  out["average_bits"] = bits.average_bits;
   out["images"] = bits.images;
   out["correct"] = bits.correct;
   out["cycles"] = bits.cycles;
@@ -107,6 +108,13 @@ Json record_json(const Record& record) {
 }
 
 }  // namespace
+
+std::string BitsRecord::label() const {
+  if (!precision.is_array()) return precision.dump();
+  std::string text;
+  for (const Json& k : precision) text += (text.empty() ? "" : "-") + k.dump();
+  return text;
+}
 
 double BitsRecord::accuracy() const {
   return ratio(static_cast<double>(correct), static_cast<double>(images));
@@ -197,9 +205,17 @@ Record parse_record(const std::string& line, const std::string& where) {
   record.area_mm2 = top.number_in("area_mm2", 0, 0, 1e12, "0..1e12");
   for (FieldReader& row : top.objects("results", 1, "must be a non-empty array")) {
     BitsRecord bits;
-    bits.bits = row.int_in("bits", 1, 8);
+    const nlohmann::json& precision = row.require("bits");
+    if (precision.is_array() && !precision.empty() && precision.size() <= kMaxLayers) {
+      row.integers("bits", 1, 8, 1, kMaxLayers);
+    } else {
+      row.int_in("bits", 1, 8);
+    }
+    bits.precision = Json::parse(precision.dump());
+    bits.average_bits = row.number_in("average_bits", 0, 0, 8, "0..8");
     bits.images = static_cast<size_t>(row.integer_in("images", 1, INT64_MAX));
-    bits.correct = static_cast<size_t>(row.integer_in("correct", 0, static_cast<int64_t>(bits.images)));
+    bits.correct =
+        static_cast<size_t>(row.integer_in("correct", 0, static_cast<int64_t>(bits.images)));
     bits.cycles = static_cast<uint64_t>(row.integer_in("cycles", 0, INT64_MAX));
     bits.stall_cycles = static_cast<uint64_t>(row.integer_in("stall_cycles", 0, INT64_MAX));
     bits.latency_s = row.number_in("latency_s", 0, 0, 1e12, "0..1e12");
@@ -235,17 +251,16 @@ std::vector<std::vector<bool>> pareto_front(const std::vector<Record>& records) 
     for (size_t b = 0; b < records[r].results.size(); ++b) {
       const BitsRecord& bits = records[r].results[b];
       if (bits.feasible) {
-        candidates.push_back({bits.energy_j, bits.latency_s, records[r].area_mm2,
-                              bits.accuracy(), r, b});
+        candidates.push_back(
+            {bits.energy_j, bits.latency_s, records[r].area_mm2, bits.accuracy(), r, b});
       }
     }
   }
   // Sorted by energy, a row can only be dominated by rows before it or with equal energy.
   std::vector<size_t> order(candidates.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-    return candidates[a].energy < candidates[b].energy;
-  });
+  std::sort(order.begin(), order.end(),
+            [&](size_t a, size_t b) { return candidates[a].energy < candidates[b].energy; });
   std::vector<size_t> kept;
   for (size_t position = 0; position < order.size(); ++position) {
     const Candidate& c = candidates[order[position]];
@@ -311,9 +326,8 @@ SweepOutputs build_outputs(const Space& space, std::vector<Record> records) {
     return document;
   };
   out.points_json = header("bsnpu-sweep-points");
-  out.points_json["counts"] = {{"ok", counts["ok"]},
-                               {"filtered", counts["filtered"]},
-                               {"invalid", counts["invalid"]}};
+  out.points_json["counts"] = {
+      {"ok", counts["ok"]}, {"filtered", counts["filtered"]}, {"invalid", counts["invalid"]}};
   out.points_json["points"] = std::move(points);
   out.pareto_json = header("bsnpu-sweep-pareto");
   out.pareto_json["objectives"] = {"energy_j: minimize", "latency_s: minimize",

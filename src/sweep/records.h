@@ -15,10 +15,12 @@
 
 namespace bsnpu::sweep {
 
-// One k of a point: the worker's timing and energy, the cached accuracy, and whether the
-// post-run constraints hold.
+// One precision of a point (a k, or a per-layer k vector): the worker's timing and energy, the
+// cached accuracy, and whether the post-run constraints hold.
 struct BitsRecord {
-  int bits = 8;
+  Json precision = 8;         // k, or the k of every weighted layer (core/precision.h's JSON forms)
+  double average_bits = 8;    // MAC-weighted mean planes
+  std::string label() const;  // "3", or the per-layer k joined by "-" as Precision::label
   size_t images = 0, correct = 0;
   uint64_t cycles = 0, stall_cycles = 0, weight_bits_read = 0, dram_bits = 0;
   double latency_s = 0, energy_j = 0, utilization = 0;
@@ -42,7 +44,7 @@ struct Record {
   Status status = Status::Ok;
   std::string reason;  // Filtered, Invalid
   double area_mm2 = 0;
-  std::vector<BitsRecord> results;  // Ok: one per k, increasing
+  std::vector<BitsRecord> results;  // Ok: one per k of the space's bits, or its one precision
 };
 
 // The value of a pre-run metric for a point's config and area.

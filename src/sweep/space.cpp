@@ -17,8 +17,9 @@ namespace {
 constexpr size_t kMaxValues = 100'000;  // per axis, and samples per random group
 
 constexpr const char* kMetricNames[kMetricCount] = {
-    "area_mm2",    "pes",      "sram_kib",           "cycles",         "latency_s",
-    "energy_j",    "accuracy", "accuracy_per_mcycle", "accuracy_per_uj"};
+    "area_mm2",       "pes",      "sram_kib", "cycles",
+    "latency_s",      "energy_j", "accuracy", "accuracy_per_mcycle",
+    "accuracy_per_uj"};
 
 std::string metric_list() {
   std::string list;
@@ -96,7 +97,7 @@ std::string read_field(FieldReader& reader) {
   if (!valid_field(field)) {
     reader.fail("field",
                 "must be a config field path such as \"mac_array.rows\" (lowercase names joined "
-                "by dots), or \"model\"");
+                "by dots), or \"model\" or \"precision\"");
   }
   if (field == "format" || field == "version") reader.fail("field", "cannot vary " + field);
   return field;
@@ -155,7 +156,8 @@ Constraint Constraint::parse(const std::string& text, const std::string& where) 
   if (op_begin == std::string::npos) fail("is not METRIC OP NUMBER (OP: <=, <, >=, >)");
   auto trim = [](const std::string& s) {
     const size_t begin = s.find_first_not_of(' ');
-    return begin == std::string::npos ? std::string() : s.substr(begin, s.find_last_not_of(' ') - begin + 1);
+    return begin == std::string::npos ? std::string()
+                                      : s.substr(begin, s.find_last_not_of(' ') - begin + 1);
   };
   const std::string metric = trim(text.substr(0, op_begin));
   bool found = false;
@@ -204,7 +206,8 @@ Space Space::parse(const std::string& text, const std::string& file) {
 
   std::set<std::string> seen;
   auto add_field = [&](FieldReader& reader, const std::string& field) {
-    if (!seen.insert(field).second) reader.fail("field", "\"" + field + "\" is set by another axis");
+    if (!seen.insert(field).second)
+      reader.fail("field", "\"" + field + "\" is set by another axis");
     space.fields_.push_back(field);
   };
   for (FieldReader& group_reader : top.objects(
@@ -246,8 +249,8 @@ Space Space::parse(const std::string& text, const std::string& file) {
       }
       random.finish();
       if (static_cast<size_t>(samples) * draws.size() > kMaxValues) {
-        random.fail("samples", "times the number of axes must be at most " +
-                                   std::to_string(kMaxValues));
+        random.fail("samples",
+                    "times the number of axes must be at most " + std::to_string(kMaxValues));
       }
       for (int64_t sample = 0; sample < samples; ++sample) {
         group.rows.emplace_back();
@@ -274,6 +277,10 @@ Space Space::parse(const std::string& text, const std::string& file) {
       if (!constraints[i].is_string()) throw Error(where + ": must be a string");
       space.constraints_.push_back(Constraint::parse(constraints[i].get<std::string>(), where));
     }
+  }
+  if (space.has_precision_axis() && top.find("bits")) {
+    top.fail("bits",
+             "a space with a \"precision\" axis runs each point at its precision: drop bits");
   }
   top.finish();
   return space;
@@ -326,6 +333,25 @@ std::string Space::model_of(const Point& point, const std::string& fallback) con
   return resolve_path(it->get<std::string>());
 }
 
+std::vector<std::string> Space::model_prefixes(const std::string& fallback) const {
+  std::vector<std::string> prefixes;
+  for (const Group& group : groups_) {
+    for (size_t f = 0; f < group.fields.size(); ++f) {
+      if (group.fields[f] != kModelField) continue;
+      for (const std::vector<Json>& row : group.rows) {
+        Point point;
+        point.axes[kModelField] = row[f];
+        const std::string prefix = model_of(point, fallback);
+        if (std::find(prefixes.begin(), prefixes.end(), prefix) == prefixes.end()) {
+          prefixes.push_back(prefix);
+        }
+      }
+    }
+  }
+  if (prefixes.empty()) prefixes.push_back(fallback);
+  return prefixes;
+}
+
 Json Space::resolve(const Json& base, const std::string& base_file, const Point& point) const {
   Json config = base;
   auto absolute = [](const std::string& path) {
@@ -341,7 +367,7 @@ Json Space::resolve(const Json& base, const std::string& base_file, const Point&
   config["energy_table"] = absolute(table);
   for (auto it = point.axes.begin(); it != point.axes.end(); ++it) {
     const std::string& field = it.key();
-    if (field == kModelField) continue;
+    if (field == kModelField || field == kPrecisionField) continue;
     Json* node = &config;
     size_t begin = 0;
     while (true) {

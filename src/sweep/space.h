@@ -45,6 +45,9 @@ struct Constraint {
 
 // The axis fields with a meaning of their own rather than a config path.
 constexpr const char* kModelField = "model";  // a model prefix, relative to the sweep file
+// A per-layer precision (core/precision.h's JSON value): each point runs that one precision in
+// place of the `bits` list.
+constexpr const char* kPrecisionField = "precision";
 
 // One point of the space: its index in the expanded space, the value of every axis field (in the
 // space's field order), and a stable id: the index and a hash of those values, so that a record
@@ -55,9 +58,9 @@ struct Point {
   Json axes = Json::object();
 };
 
-// Upper bound on the points of a space: far more than any sweep runs, small enough that counting
-// them cannot overflow.
-constexpr size_t kMaxPoints = 10'000'000;
+// Upper bound on the points of a space: a million points are days of one core's time, and the
+// driver holds its shard's points in memory.
+constexpr size_t kMaxPoints = 1'000'000;
 
 class Space {
  public:
@@ -72,7 +75,9 @@ class Space {
   const std::string& name() const { return name_; }
   // The base config's path (as written, resolved against the sweep file's folder).
   std::string base_path() const { return resolve_path(base_); }
+  // The k every point runs (unused when the space has a precision axis).
   const std::vector<int>& bits() const { return bits_; }
+  bool has_precision_axis() const { return has_field(kPrecisionField); }
   // Every axis field, in the order of the file.
   const std::vector<std::string>& fields() const { return fields_; }
   bool has_field(const std::string& field) const;
@@ -85,10 +90,14 @@ class Space {
   // The model prefix of a point: its "model" value resolved against the sweep file's folder, or
   // `fallback` when the space has no model axis.
   std::string model_of(const Point& point, const std::string& fallback) const;
+  // Every model prefix the space uses (the model axis's values resolved, or `fallback`), in
+  // order of first use: what every shard loads, whichever points it runs.
+  std::vector<std::string> model_prefixes(const std::string& fallback) const;
   // The config of a point: `base` (the base config's JSON, read from `base_file`) with every
-  // config axis's value set at its path (objects created on the way) and energy_table made an
-  // absolute path (a value from an axis relative to the sweep file, the base's relative to the
-  // base file). Throws "FILE: axes: FIELD: ..." when a path crosses a value that is no object.
+  // config axis's value (not model or precision) set at its path (objects created on the way) and
+  // energy_table made an absolute path (a value from an axis relative to the sweep file, the base's
+  // relative to the base file). Throws "FILE: axes: FIELD: ..." when a path crosses a value that is
+  // no object.
   Json resolve(const Json& base, const std::string& base_file, const Point& point) const;
 
  private:

@@ -149,12 +149,15 @@ def main():
     module_energy = {"mac_array": 1e-5, "accumulator": 2e-4, "weight_memory": 7.5e-6,
                      "activation_buffer": 2.5e-5, "dram": 1.5e-4}
     result = {"bits": 1, "images": 20, "correct": 15, "cycles": 276154, "stall_cycles": 4778,
-              "latency_s": 0.000552308, "energy_j": 0.0005735, "utilization": 0.982,
+              "latency_s": 0.000552308, "energy_j": 0.0005735, "utilization": 0.982, "average_bits": 1,
               "weight_bits_read": 11611904, "dram_bits": 11188928, "weights_resident": False,
               "energy_breakdown_j": module_energy, "feasible": True}
+    mixed = dict(result, bits=[8, 4, 4, 2], average_bits=3.25)
     seeds = {
+        "mixed.jsonl": {"index": 3, "id": "3-0a1b2c3d4e5f", "axes": {"precision": [8, 4, 4, 2]},
+                        "status": "ok", "area_mm2": 5.46, "results": [mixed]},
         "ok.jsonl": {"index": 0, "id": "0-27e98a248465", "axes": {"mac_array.rows": 32},
-                     "status": "ok", "area_mm2": 5.46, "results": [result, dict(result, bits=8)]},
+                     "status": "ok", "area_mm2": 5.46, "results": [result, dict(result, bits=8, average_bits=8)]},
         "filtered.jsonl": {"index": 1, "id": "1-7a4fe51e6ed9", "axes": {"mac_array.rows": 64},
                            "status": "filtered", "reason": "constraint area_mm2 <= 8"},
         "invalid.jsonl": {"index": 2, "id": "2-2adbf6937157", "axes": {"mac_array.rows": 0},

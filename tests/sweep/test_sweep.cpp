@@ -104,9 +104,8 @@ TEST(Space, PointIdsAreStableAndDistinct) {
   const Space space = parse(R"([{"field": "mac_array.rows", "values": [16, 32, 64]}])");
   std::set<std::string> ids;
   for (size_t i = 0; i < space.size(); ++i) {
-    EXPECT_EQ(space.point(i).id, parse(R"([{"field": "mac_array.rows", "values": [16, 32, 64]}])")
-                                     .point(i)
-                                     .id);
+    EXPECT_EQ(space.point(i).id,
+              parse(R"([{"field": "mac_array.rows", "values": [16, 32, 64]}])").point(i).id);
     EXPECT_EQ(space.point(i).id.rfind(std::to_string(i) + "-", 0), 0u);
     ids.insert(space.point(i).id);
   }
@@ -122,7 +121,8 @@ TEST(Space, ResolveSetsFieldsAndMakesPathsAbsolute) {
           {"field": "accumulator.depth", "values": [128]},
           {"field": "energy_table", "values": ["../energy/45nm_horowitz.json"]},
           {"field": "model", "values": ["../../models/resnet18_cifar10"]}])");
-  const Json base = Json::parse(R"({"format": "bsnpu-config", "mac_array": {"rows": 64, "cols": 8}})");
+  const Json base =
+      Json::parse(R"({"format": "bsnpu-config", "mac_array": {"rows": 64, "cols": 8}})");
   const Json config = space.resolve(base, "configs/default.json", space.point(0));
   EXPECT_EQ(config["mac_array"]["rows"], 16);
   EXPECT_EQ(config["mac_array"]["cols"], 8);
@@ -131,17 +131,18 @@ TEST(Space, ResolveSetsFieldsAndMakesPathsAbsolute) {
   const std::string table = config["energy_table"].get<std::string>();
   EXPECT_EQ(table, std::filesystem::absolute("configs/energy/45nm_horowitz.json").string());
   EXPECT_EQ(space.model_of(space.point(0), "fallback"), "models/resnet18_cifar10");
+  EXPECT_EQ(space.model_prefixes("fallback"), std::vector<std::string>{"models/resnet18_cifar10"});
   // Without an energy_table axis, the base's (default) table relative to the base file.
   const Space plain = parse(R"([{"field": "mac_array.rows", "values": [16]}])");
   EXPECT_EQ(plain.resolve(base, "configs/default.json", plain.point(0))["energy_table"],
             std::filesystem::absolute("configs/energy/45nm_horowitz.json").string());
   EXPECT_EQ(plain.model_of(plain.point(0), "fallback"), "fallback");
+  EXPECT_EQ(plain.model_prefixes("fallback"), std::vector<std::string>{"fallback"});
   // A path through a value that is no object.
   const Space bad = parse(R"([{"field": "clock_mhz.x", "values": [1]}])");
-  EXPECT_EQ(error_of([&] {
-              bad.resolve(Json::parse(R"({"clock_mhz": 500})"), "c.json", bad.point(0));
-            }),
-            "configs/sweeps/t.json: axes: clock_mhz.x: the base config's clock_mhz is not an object");
+  EXPECT_EQ(
+      error_of([&] { bad.resolve(Json::parse(R"({"clock_mhz": 500})"), "c.json", bad.point(0)); }),
+      "configs/sweeps/t.json: axes: clock_mhz.x: the base config's clock_mhz is not an object");
 }
 
 TEST(Space, ErrorsAreOneLineNamingFileAndField) {
@@ -151,23 +152,32 @@ TEST(Space, ErrorsAreOneLineNamingFileAndField) {
       {space_text("[]"), "t.json: axes: must be a non-empty array"},
       {space_text(R"([{"field": "Mac.Rows", "values": [1]}])"),
        "t.json: axes[0].field: must be a config field path"},
-      {space_text(R"([{"field": "version", "values": [1]}])"), "t.json: axes[0].field: cannot vary"},
+      {space_text(R"([{"field": "version", "values": [1]}])"),
+       "t.json: axes[0].field: cannot vary"},
       {space_text(R"([{"field": "clock_mhz", "values": []}])"),
        "t.json: axes[0].values: must be an array of 1..100000 values"},
       {space_text(R"([{"field": "clock_mhz", "values": [1, null]}])"),
        "t.json: axes[0].values[1]: must not be null"},
-      {space_text(R"([{"field": "clock_mhz", "values": [1]}, {"field": "clock_mhz", "values": [2]}])"),
+      {space_text(
+           R"([{"field": "clock_mhz", "values": [1]}, {"field": "clock_mhz", "values": [2]}])"),
        "t.json: axes[1].field: \"clock_mhz\" is set by another axis"},
-      {space_text(R"([{"zip": [{"field": "a", "values": [1, 2]}, {"field": "b", "values": [1]}]}])"),
+      {space_text(
+           R"([{"zip": [{"field": "a", "values": [1, 2]}, {"field": "b", "values": [1]}]}])"),
        "t.json: axes[0].zip[1].values: has 1 values, the first zipped axis 2"},
-      {space_text(R"([{"random": {"seed": 1, "samples": 3, "axes": [{"field": "a", "min": 5, "max": 1}]}}])"),
+      {space_text(
+           R"([{"random": {"seed": 1, "samples": 3, "axes": [{"field": "a", "min": 5, "max": 1}]}}])"),
        "t.json: axes[0].random.axes[0].max: must be at least min"},
-      {space_text(R"([{"random": {"seed": 1, "samples": 3, "axes": [{"field": "a", "min": 0, "max": 1, "scale": "log"}]}}])"),
+      {space_text(
+           R"([{"random": {"seed": 1, "samples": 3, "axes": [{"field": "a", "min": 0, "max": 1, "scale": "log"}]}}])"),
        "t.json: axes[0].random.axes[0].min: must be positive"},
-      {space_text(R"([{"random": {"seed": -1, "samples": 3, "axes": [{"field": "a", "values": [1]}]}}])"),
+      {space_text(
+           R"([{"random": {"seed": -1, "samples": 3, "axes": [{"field": "a", "values": [1]}]}}])"),
        "t.json: axes[0].random.seed: must be an integer in 0.."},
-      {space_text(one, R"("bits": [8, 1],)"), "t.json: bits: must be k in 1..8 in increasing order"},
+      {space_text(one, R"("bits": [8, 1],)"),
+       "t.json: bits: must be k in 1..8 in increasing order"},
       {space_text(one, R"("bits": [9],)"), "t.json: bits"},
+      {space_text(R"([{"field": "precision", "values": [8, [1, 2]]}])", R"("bits": [8],)"),
+       "t.json: bits: a space with a \"precision\" axis runs each point at its precision"},
       {space_text(one, R"("constraints": ["area <= 8"],)"),
        "t.json: constraints[0]: 'area <= 8' names no metric (metrics: area_mm2, pes"},
       {space_text(one, R"("constraints": ["area_mm2 = 8"],)"),
@@ -193,8 +203,9 @@ TEST(Space, ErrorsAreOneLineNamingFileAndField) {
     for (int v = 0; v < 100; ++v) huge += std::string(v ? "," : "") + std::to_string(v);
     huge += "]}";
   }
-  EXPECT_NE(error_of([&] { parse(huge + "]"); }).find("axes: the space has more than 10000000 points"),
-            std::string::npos);
+  EXPECT_NE(
+      error_of([&] { parse(huge + "]"); }).find("axes: the space has more than 1000000 points"),
+      std::string::npos);
 }
 
 TEST(Constraints, ParseAndHold) {
@@ -220,7 +231,8 @@ TEST(Constraints, ParseAndHold) {
 
 BitsRecord bits_row(int k, double energy, double latency, size_t correct, bool ok = true) {
   BitsRecord bits;
-  bits.bits = k;
+  bits.precision = k;
+  bits.average_bits = k;
   bits.images = 100;
   bits.correct = correct;
   bits.cycles = static_cast<uint64_t>(latency * 1e9);
@@ -241,8 +253,9 @@ Record record(size_t index, double area, std::vector<BitsRecord> rows) {
 }
 
 TEST(Constraints, PreRunAndPostRun) {
-  const Space space = parse(R"([{"field": "mac_array.rows", "values": [16]}])",
-                            R"("constraints": ["area_mm2 <= 8", "pes >= 1024", "accuracy >= 0.5", "cycles <= 2000000"],)");
+  const Space space = parse(
+      R"([{"field": "mac_array.rows", "values": [16]}])",
+      R"("constraints": ["area_mm2 <= 8", "pes >= 1024", "accuracy >= 0.5", "cycles <= 2000000"],)");
   arch::NpuConfig config;
   config.mac_array.rows = 32;
   config.mac_array.cols = 32;
@@ -250,8 +263,9 @@ TEST(Constraints, PreRunAndPostRun) {
   EXPECT_EQ(broken_pre_run_constraint(space, config, 8.5), "area_mm2 <= 8");
   config.mac_array.cols = 16;
   EXPECT_EQ(broken_pre_run_constraint(space, config, 7.5), "pes >= 1024");
-  const Record r = record(0, 7.5, {bits_row(1, 1e-3, 1e-3, 40), bits_row(8, 2e-3, 1e-3, 90),
-                                   bits_row(8, 2e-3, 3e-3, 90)});
+  const Record r = record(
+      0, 7.5,
+      {bits_row(1, 1e-3, 1e-3, 40), bits_row(8, 2e-3, 1e-3, 90), bits_row(8, 2e-3, 3e-3, 90)});
   EXPECT_FALSE(feasible(space, r, r.results[0]));  // accuracy 0.4
   EXPECT_TRUE(feasible(space, r, r.results[1]));
   EXPECT_FALSE(feasible(space, r, r.results[2]));  // 3,000,000 cycles
@@ -262,7 +276,8 @@ TEST(Constraints, PreRunAndPostRun) {
 TEST(Pareto, KeepsExactlyTheNonDominatedFeasibleRows) {
   std::vector<Record> records = {
       record(0, 5, {bits_row(1, 1.0, 1.0, 50), bits_row(8, 4.0, 4.0, 90)}),
-      // Dominated by point 0 at k = 1 (more energy, same rest); point 0's k = 8 dominates its k = 8.
+      // Dominated by point 0 at k = 1 (more energy, same rest); point 0's k = 8 dominates its k
+      // = 8.
       record(1, 5, {bits_row(1, 1.5, 1.0, 50), bits_row(8, 4.0, 4.0, 89)}),
       // Better in area only: on the front.
       record(2, 4, {bits_row(1, 2.0, 2.0, 50)}),
@@ -300,8 +315,30 @@ TEST(Records, RoundTripExactly) {
   skipped.status = Status::Invalid;
   skipped.reason = "c.json: mac_array.rows: must be a positive integer";
   EXPECT_EQ(record_line(parse_record(record_line(skipped), "j")), record_line(skipped));
-  EXPECT_NE(error_of([&] { parse_record(R"({"index": 1, "id": "1-x", "axes": {}, "status": "done"})", "j: line 2"); })
-                .find("j: line 2: status: must be ok, filtered or invalid"),
+  EXPECT_NE(error_of([&] {
+              parse_record(R"({"index": 1, "id": "1-x", "axes": {}, "status": "done"})",
+                           "j: line 2");
+            }).find("j: line 2: status: must be ok, filtered or invalid"),
+            std::string::npos);
+}
+
+TEST(Records, PerLayerPrecisionsKeepTheirVector) {
+  Record r = record(0, 5, {bits_row(8, 1, 1, 90), bits_row(8, 1, 1, 80)});
+  r.results[1].precision = Json::array({8, 4, 2});
+  r.results[1].average_bits = 3.5;
+  EXPECT_EQ(r.results[0].label(), "8");
+  EXPECT_EQ(r.results[1].label(), "8-4-2");
+  const std::string line = record_line(r);
+  EXPECT_NE(line.find(R"("bits":[8,4,2],"average_bits":3.5)"), std::string::npos) << line;
+  EXPECT_EQ(record_line(parse_record(line, "j")), line);
+  std::string bad = line;
+  bad.replace(bad.find("[8,4,2]"), 7, "[8,9,2]");
+  EXPECT_NE(error_of([&] { parse_record(bad, "j: line 1"); }).find("j: line 1: results[1].bits"),
+            std::string::npos);
+  const Space space = parse(R"([{"field": "precision", "values": [8, [8, 4, 2]]}])");
+  EXPECT_TRUE(space.has_precision_axis());
+  r.axes = Json{{"precision", Json::array({8, 4, 2})}};
+  EXPECT_NE(build_outputs(space, {r}).points_csv.find("\n0,0-x,\"[8,4,2]\",8-4-2,3.5,100,80,"),
             std::string::npos);
 }
 
@@ -351,8 +388,8 @@ TEST(Outputs, SameBytesWhateverTheOrderOfRecords) {
   // One row per (point, k), in index order; the infeasible row is in points but not on the front.
   EXPECT_EQ(std::count(a.points_csv.begin(), a.points_csv.end(), '\n'), 4);
   EXPECT_EQ(std::count(a.pareto_csv.begin(), a.pareto_csv.end(), '\n'), 3);
-  EXPECT_EQ(a.points_csv.substr(0, 33), "index,id,mac_array.rows,bits,imag");
-  EXPECT_NE(a.points_csv.find("\n2,2-x,48,1,100,40,0.4,"), std::string::npos);
+  EXPECT_EQ(a.points_csv.substr(0, 46), "index,id,mac_array.rows,bits,average_bits,imag");
+  EXPECT_NE(a.points_csv.find("\n2,2-x,48,1,1,100,40,0.4,"), std::string::npos);
   EXPECT_EQ(a.pareto_json["front"].size(), 2u);
 }
 

@@ -4,6 +4,7 @@ cover every point once and merge into the same bytes; accuracy is computed once 
 the hardware points never touch the data; bad sweep files and mismatched directories stop with one
 line. Run by CTest (tests/sweep/CMakeLists.txt), which sets BSNPU to the executable."""
 
+import csv
 import json
 import os
 import signal
@@ -142,6 +143,18 @@ def test_shards_cover_every_point_once_and_merge_byte_identical(tmp_path):
     assert outputs(tmp_path / "merged") == outputs(tmp_path / "whole")
 
 
+def test_more_shards_than_points_merge(tmp_path):
+    space = write_space(tmp_path / "s.json", AXES[:1])  # 3 points in 5 shards: 2 are empty
+    assert sweep(space, tmp_path / "whole", "-j", "2").returncode == 0
+    for shard in range(5):
+        result = sweep(space, tmp_path / f"s{shard}", "-j", "2", "--shard", f"{shard}/5")
+        assert result.returncode == 0, result.stderr
+    merged = subprocess.run([BSNPU, "merge", *[str(tmp_path / f"s{i}") for i in range(5)], "--out",
+                             str(tmp_path / "m")], capture_output=True, text=True, timeout=120)
+    assert merged.returncode == 0, merged.stderr
+    assert outputs(tmp_path / "m") == outputs(tmp_path / "whole")
+
+
 def test_merge_names_missing_incomplete_and_foreign_shards(tmp_path):
     space = write_space(tmp_path / "s.json", AXES[:1])
     for shard in range(2):
@@ -160,6 +173,28 @@ def test_merge_names_missing_incomplete_and_foreign_shards(tmp_path):
     assert sweep(other, tmp_path / "o1", "-j", "2", "--shard", "1/2").returncode == 0
     one_line_error(merge(tmp_path / "s0", tmp_path / "o1"), "not the same sweep", "other.json")
     assert not (tmp_path / "m").exists()
+
+
+def test_failed_point_is_named_and_retried(tmp_path):
+    space = write_space(tmp_path / "s.json", AXES[:1])
+    directory = tmp_path / "d"
+    assert sweep(space, directory, "-j", "2").returncode == 0
+    reference = outputs(directory)
+    # Forget point 1 and make its worker fail: its report path is taken by a directory.
+    lines = (directory / "points.jsonl").read_text().splitlines(keepends=True)
+    (directory / "points.jsonl").write_text("".join(l for l in lines if not l.startswith('{"index":1,')))
+    (directory / "work" / "point-1.report.json").mkdir(parents=True)
+    failed = sweep(space, directory, "-j", "2")
+    line = one_line_error(failed, "sweep: 1 of 3 points failed, first point 1 {\"mac_array.rows\":32} failed:",
+                          "is a directory", "point-1.config.json", "point-1.log", "run the same command again")
+    assert "0 simulated" in failed.stdout and "1 failed" in failed.stdout, line
+    assert (directory / "work" / "point-1.config.json").exists()  # kept for a look
+    (directory / "work" / "point-1.report.json").rmdir()
+    retried = sweep(space, directory, "-j", "2")
+    assert retried.returncode == 0, retried.stderr
+    assert "1 simulated, 2 done before" in retried.stdout
+    assert outputs(directory) == reference
+    assert not (directory / "work").exists()
 
 
 def test_hardware_points_never_run_the_datapath(tmp_path):
@@ -214,6 +249,34 @@ def test_invalid_points_stop_the_sweep_unless_skipped(tmp_path):
     assert "mac_array.rows: must be" in points[1]["reason"]
     all_bad = write_space(tmp_path / "b.json", [{"field": "mac_array.rows", "values": [0]}], skip_invalid=True)
     one_line_error(sweep(all_bad, tmp_path / "b"), "every point is invalid")
+
+
+def csv_rows(path):
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def test_precision_axis_runs_each_point_at_its_vector(tmp_path):
+    mixed = [8] + [4] * 19 + [8]  # conv1 and fc at 8, the rest at 4
+    hardware = {"field": "mac_array.rows", "values": [32, 64]}
+    space = write_space(tmp_path / "p.json", [hardware, {"field": "precision", "values": [8, mixed]}])
+    text = json.loads((tmp_path / "p.json").read_text())
+    del text["bits"]
+    (tmp_path / "p.json").write_text(json.dumps(text))
+    result = sweep(space, tmp_path / "p", "-j", "2")
+    assert result.returncode == 0, result.stderr
+    assert "accuracy of 2 (model, k) on 16 images: 2 computed" in result.stdout
+    rows = csv_rows(tmp_path / "p" / "points.csv")
+    assert [r["bits"] for r in rows] == ["8", "8-" + "4-" * 19 + "8"] * 2
+    assert all(float(r["average_bits"]) < 8 for r in rows[1::2])
+    # A uniform precision is the same run as that k of a bits sweep.
+    uniform = write_space(tmp_path / "u.json", [hardware], bits=[8])
+    assert sweep(uniform, tmp_path / "u", "-j", "2").returncode == 0
+    for p_row, u_row in zip(rows[0::2], csv_rows(tmp_path / "u" / "points.csv")):
+        for column in ["correct", "cycles", "energy_j", "area_mm2"]:
+            assert p_row[column] == u_row[column], column
+    # Fewer planes in 19 layers: fewer cycles than k = 8 on the same hardware.
+    assert all(int(m["cycles"]) < int(u["cycles"]) for m, u in zip(rows[1::2], rows[0::2]))
 
 
 @pytest.mark.parametrize("text, needles", [
