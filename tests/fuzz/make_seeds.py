@@ -8,6 +8,7 @@ Everything is made here or copied from this repository's configs/: nothing from 
                 tensors; and two variants (4-bit activations; a conv shortcut)
   safetensors/  the tiny model's tensors file and a one-scalar file
   cifar/        one limit byte + a few synthetic records
+  policy/       the shipped dynamic-precision policies (configs/policies/)
 """
 import hashlib
 import json
@@ -97,12 +98,14 @@ def tiny_model(act_bits=8, downsample=False):
 def main():
     if CORPUS.exists():
         shutil.rmtree(CORPUS)
-    for target in ["config", "energy", "model", "safetensors", "cifar"]:
+    for target in ["config", "energy", "model", "safetensors", "cifar", "policy"]:
         (CORPUS / target).mkdir(parents=True)
     for name in ["default.json", "edge.json", "large.json", "scalesim_ws64.json"]:
         shutil.copy(ROOT / "configs" / name, CORPUS / "config" / name)
     (CORPUS / "config" / "minimal.json").write_text('{"format": "bsnpu-config", "version": 1, "name": "m"}\n')
     shutil.copy(ROOT / "configs" / "energy" / "45nm_horowitz.json", CORPUS / "energy" / "45nm_horowitz.json")
+    for path in sorted((ROOT / "configs" / "policies").glob("*.json")):
+        shutil.copy(path, CORPUS / "policy" / path.name)
 
     manifest, blob = tiny_model()
     (CORPUS / "model" / "tiny.bin").write_bytes(manifest + b"\0" + blob)
