@@ -67,6 +67,7 @@ int64_t raw_margin(const int32_t* logits, int classes);
 class Policy {
  public:
   Policy(const PolicyConfig& config, double logit_scale, int classes);
+  const PolicyConfig& config() const { return config_; }
 
   // Starts a frame: the k of its first run.
   int begin_frame();

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/arith.h"
 #include "core/error.h"
 
 namespace bsnpu::tlm {
@@ -31,6 +32,11 @@ void Controller::post_functional(FunctionalJob* job) {
   job_posted_.notify(sc_core::SC_ZERO_TIME);
 }
 
+void Controller::post_stream(StreamJob* job) {
+  stream_ = job;
+  job_posted_.notify(sc_core::SC_ZERO_TIME);
+}
+
 void Controller::check() {
   if (failure_) {
     std::exception_ptr failure = failure_;
@@ -41,16 +47,18 @@ void Controller::check() {
 
 void Controller::serve() {
   for (;;) {
-    while (!schedule_ && !job_) sc_core::wait(job_posted_);
+    while (!schedule_ && !job_ && !stream_) sc_core::wait(job_posted_);
     try {
       if (schedule_) run_timing(*schedule_, *layers_);
       if (job_) run_functional(*job_);
+      if (stream_) run_stream(*stream_);
     } catch (...) {
       failure_ = std::current_exception();
     }
     schedule_ = nullptr;
     layers_ = nullptr;
     job_ = nullptr;
+    stream_ = nullptr;
   }
 }
 
@@ -144,11 +152,10 @@ void Controller::run_timing(const arch::Schedule& schedule,
     load.bits = tile_bits;
     // Shadow registers take the next tile while the current pass runs; without them the load
     // waits for the pass to finish. A systolic array then shifts the tile down its rows.
-    const uint64_t load_ready = std::max(
-        weights_ready, config_.mac_array.double_buffered ? previous_start : previous_done);
-    const uint64_t loaded =
-        std::max(transport(weight_port, load, timebase_, load_ready),
-                 load_ready + config_.mac_array.weight_load_cycles());
+    const uint64_t load_ready =
+        std::max(weights_ready, config_.mac_array.double_buffered ? previous_start : previous_done);
+    const uint64_t loaded = std::max(transport(weight_port, load, timebase_, load_ready),
+                                     load_ready + config_.mac_array.weight_load_cycles());
     if (pass.fetch >= 0 && !schedule.fetches[static_cast<size_t>(pass.fetch)].pinned) {
       free_weight_bits_ += tile_bits;  // a streamed plane tile leaves once it is in the array
       issue_fetches(schedule, loaded);
@@ -219,23 +226,23 @@ void Controller::run_timing(const arch::Schedule& schedule,
   keeper_.sync();
 }
 
-void Controller::run_functional(FunctionalJob& job) {
-  NpuPayload load;
-  load.command = Command::LoadImages;
-  load.image_pixels = job.pixels;
-  load.images = job.images;
-  transport(activation_port, load, timebase_);
+std::vector<int32_t> Controller::run_layers(int images, int k, int conv1_from) {
   for (size_t index = 0; index < workload_.layers.size(); ++index) {
-    if (!workload_.layers[index].weighted()) continue;
+    const arch::Layer& layer = workload_.layers[index];
+    if (!layer.weighted()) continue;
     NpuPayload step;
     step.layer = static_cast<int>(index);
-    step.images = job.images;
+    step.images = images;
     step.command = Command::ComputePlanes;
-    step.from_plane = 0;
-    step.to_plane = job.k;
+    // The image is unchanged: a layer reading it continues its accumulator.
+    step.from_plane =
+        workload_.layers.at(static_cast<size_t>(layer.inputs.at(0))).kind == OpKind::Input
+            ? conv1_from
+            : 0;
+    step.to_plane = k;
     transport(array_port, step, timebase_);
     step.command = Command::PostProcess;
-    step.k = job.k;
+    step.k = k;
     transport(accumulator_port, step, timebase_);
   }
   NpuPayload logits;
@@ -243,9 +250,57 @@ void Controller::run_functional(FunctionalJob& job) {
   logits.layer = static_cast<int>(workload_.layers.size()) - 1;
   transport(activation_port, logits, timebase_);
   if (!logits.words) throw Error(std::string(name()) + ": the last op leaves no logits");
-  const size_t values = static_cast<size_t>(job.images * logits.words->image_words());
-  job.logits.assign(logits.words->data.begin(),
-                    logits.words->data.begin() + static_cast<long>(values));
+  const size_t values = static_cast<size_t>(images * logits.words->image_words());
+  return {logits.words->data.begin(), logits.words->data.begin() + static_cast<long>(values)};
+}
+
+void Controller::run_functional(FunctionalJob& job) {
+  NpuPayload load;
+  load.command = Command::LoadImages;
+  load.image_pixels = job.pixels;
+  load.images = job.images;
+  transport(activation_port, load, timebase_);
+  job.logits = run_layers(job.images, job.k, 0);
+}
+
+void Controller::run_stream(StreamJob& job) {
+  arch::Policy& policy = *job.policy;
+  std::vector<uint8_t> pixels(kImageBytes);
+  job.results.assign(job.frames, FrameResult{});
+  for (size_t frame = 0; frame < job.frames; ++frame) {
+    FrameResult& result = job.results[frame];
+    bool loaded = false;
+    int held = 0;  // planes the first conv's accumulator holds for this frame
+    int k = policy.begin_frame();
+    for (int from = 0; k != 0;) {
+      result.runs.push_back({from, k, policy.may_escalate(k)});
+      std::vector<int32_t>* memo =
+          job.memo ? &job.memo->at(frame * 8 + static_cast<size_t>(k - 1)) : nullptr;
+      if (memo && !memo->empty()) {
+        result.logits = *memo;
+      } else {
+        if (!loaded) {
+          job.render(frame, pixels.data());
+          NpuPayload load;
+          load.command = Command::LoadImages;
+          load.image_pixels = pixels.data();
+          load.images = 1;
+          transport(activation_port, load, timebase_);
+          loaded = true;
+        }
+        // Continue the accumulator when it holds this frame's planes (a memo hit computed none).
+        result.logits = run_layers(1, k, held == from ? from : 0);
+        held = k;
+        if (memo) *memo = result.logits;
+      }
+      from = k;
+      k = policy.after_run(from, result.logits.data());
+    }
+    result.prediction = policy.prediction();
+    result.carried = policy.carried();
+    result.margin = policy.margin();
+    if (job.progress) job.progress(frame + 1);
+  }
 }
 
 }  // namespace bsnpu::tlm

@@ -6,17 +6,25 @@
 //    short; the thread's local time runs ahead of SystemC time under a tlm_quantumkeeper;
 //  - a functional job runs a batch of real images: the ActivationBuffer loads them, then for
 //    each conv and fc the MacArray computes planes 1..k and the Accumulator post-processes with
-//    the BN set of k; the logits come back from the ActivationBuffer.
+//    the BN set of k; the logits come back from the ActivationBuffer;
+//  - a stream job runs frames one at a time (batch of one: a policy's choice for frame t depends
+//    on frame t-1) under a dynamic-precision policy (arch/policy.h): each frame's first run at the
+//    policy's k, then, while the policy asks, an escalation from k_a to k_b that continues the
+//    first conv's accumulator (r <- 2^(k_b - k_a) r + S of planes (k_a, k_b]: its input is the
+//    unchanged image) and recomputes every later layer at k_b.
 #pragma once
 
 #include <tlm_utils/simple_initiator_socket.h>
 #include <tlm_utils/tlm_quantumkeeper.h>
 
 #include <exception>
+#include <functional>
 #include <systemc>
+#include <tuple>
 #include <vector>
 
 #include "arch/config.h"
+#include "arch/policy.h"
 #include "arch/schedule.h"
 #include "arch/timing.h"
 #include "arch/workload.h"
@@ -30,6 +38,41 @@ struct FunctionalJob {
   int images = 0;
   int k = 8;
   std::vector<int32_t> logits;  // out: [images][classes]
+};
+
+// One run of a frame: every weighted layer at k planes, except the layers reading the image,
+// which continue from conv1_from planes (0: a fresh run). keep_sums: the policy may escalate
+// after this run, so the first conv's r is kept (its cost: docs/dynamic-precision.md).
+struct FrameRun {
+  int conv1_from = 0;
+  int k = 8;
+  bool keep_sums = false;
+  bool operator<(const FrameRun& other) const {
+    return std::tie(conv1_from, k, keep_sums) <
+           std::tie(other.conv1_from, other.k, other.keep_sums);
+  }
+};
+
+struct FrameResult {
+  std::vector<FrameRun> runs;   // in order; the last one's k is the frame's final k
+  std::vector<int32_t> logits;  // of the last run
+  int prediction = -1;          // the policy's output
+  bool carried = false;         // a held prediction, not the last run's
+  double margin = 0;            // of the last run, logit units
+};
+
+// Frames 0..frames-1 through the NPU under `policy`. `render(t, pixels)` writes frame t (3 x 32 x
+// 32 uint8, channel-major). `memo`, when set, holds logits by frame * 8 + k - 1 across jobs (a
+// sweep): a frame's logits at k do not depend on the path that reached k (escalation to k gives
+// exactly static k, tests/tlm/test_stream.cpp), so a hit skips the datapath and a miss after a
+// hit runs k fresh; the runs recorded are the policy's either way.
+struct StreamJob {
+  size_t frames = 0;
+  std::function<void(size_t, uint8_t*)> render;
+  arch::Policy* policy = nullptr;
+  std::vector<std::vector<int32_t>>* memo = nullptr;
+  std::function<void(size_t)> progress;  // frames done
+  std::vector<FrameResult> results;      // out
 };
 
 class Controller : public sc_core::sc_module {
@@ -46,6 +89,7 @@ class Controller : public sc_core::sc_module {
   // Post a job; the caller then runs sc_start() until the thread waits for the next one.
   void post_timing(const arch::Schedule* schedule, std::vector<arch::LayerTiming>* layers);
   void post_functional(FunctionalJob* job);
+  void post_stream(StreamJob* job);
   // Rethrows what the last job threw.
   void check();
 
@@ -53,6 +97,10 @@ class Controller : public sc_core::sc_module {
   void serve();
   void run_timing(const arch::Schedule& schedule, std::vector<arch::LayerTiming>& layers);
   void run_functional(FunctionalJob& job);
+  void run_stream(StreamJob& job);
+  // Every weighted layer of the loaded batch at k, the layers reading the image continuing from
+  // conv1_from planes; returns the logits.
+  std::vector<int32_t> run_layers(int images, int k, int conv1_from);
   void issue_fetches(const arch::Schedule& schedule, uint64_t when);
   // When fetch `fetch` is in the weight SRAM (placing its DRAM transfer on first use).
   uint64_t fetch_done(size_t fetch);
@@ -66,12 +114,13 @@ class Controller : public sc_core::sc_module {
   const arch::Schedule* schedule_ = nullptr;
   std::vector<arch::LayerTiming>* layers_ = nullptr;
   FunctionalJob* job_ = nullptr;
+  StreamJob* stream_ = nullptr;
   std::exception_ptr failure_;
   // Weight refill state of the running timing job.
   uint64_t free_weight_bits_ = 0;
   size_t next_fetch_ = 0;
   std::vector<uint64_t> fetch_done_;    // UINT64_MAX until waited for
-  std::vector<size_t> fill_tickets_;  // the WeightMemory's ticket of each issued fetch
+  std::vector<size_t> fill_tickets_;    // the WeightMemory's ticket of each issued fetch
   std::vector<uint64_t> fetch_issued_;  // when each fetch was issued (room in the SRAM)
 };
 

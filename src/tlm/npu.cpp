@@ -106,4 +106,18 @@ Classification Npu::classify(const uint8_t* pixels, size_t images, int k,
   return result;
 }
 
+void Npu::stream(StreamJob& job) {
+  if (!job.policy || !job.render) throw Error("stream: a policy and frames are needed");
+  for (int k = 1; k <= job.policy->config().max_k(); ++k) {
+    if (!model_.has_bits(k)) {
+      throw Error(model_.manifest_path() + ": no parameters for k=" + std::to_string(k));
+    }
+  }
+  if (job.memo && job.memo->size() != job.frames * 8) {
+    throw Error("stream: the memo must hold 8 entries per frame");
+  }
+  controller.post_stream(&job);
+  run_job();
+}
+
 }  // namespace bsnpu::tlm

@@ -34,6 +34,9 @@ class Npu : public sc_core::sc_module {
   // each batch.
   Classification classify(const uint8_t* pixels, size_t images, int k,
                           const std::function<void(size_t)>& progress = nullptr);
+  // Runs a stream of frames under a dynamic-precision policy (Controller, StreamJob): the
+  // job's results are filled in.
+  void stream(StreamJob& job);
 
  private:
   void run_job();
