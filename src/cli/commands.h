@@ -6,5 +6,6 @@ namespace bsnpu::cli {
 
 int eval_command(int argc, char** argv);  // bit-exact accuracy sweep (src/cli/eval.cpp)
 int run_command(int argc, char** argv);   // SystemC simulation: energy, latency, accuracy (run.cpp)
+int frames_command(int argc, char** argv);  // the frames of a trace: summary, sha256, CIFAR batch
 
 }  // namespace bsnpu::cli

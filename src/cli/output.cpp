@@ -23,11 +23,11 @@ std::string directory_of(const std::string& path) {
   throw Error(option + ": " + path + ": " + why);
 }
 
-// Writes all of `text` to `fd`; false (errno set) on a short or failed write.
-bool write_all(int fd, const std::string& text) {
+// Writes all `size` bytes to `fd`; false (errno set) on a short or failed write.
+bool write_all(int fd, const char* data, size_t size) {
   size_t done = 0;
-  while (done < text.size()) {
-    const ssize_t written = ::write(fd, text.data() + done, text.size() - done);
+  while (done < size) {
+    const ssize_t written = ::write(fd, data + done, size - done);
     if (written < 0) {
       if (errno == EINTR) continue;
       return false;
@@ -75,16 +75,20 @@ Outputs::File& Outputs::find(const std::string& option) {
 }
 
 void Outputs::stage(const std::string& option, const nlohmann::ordered_json& document) {
-  File& file = find(option);
   const std::string text =
       document.dump(1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
+  stage_bytes(option, text.data(), text.size());
+}
+
+void Outputs::stage_bytes(const std::string& option, const void* data, size_t size) {
+  File& file = find(option);
   std::string pattern = directory_of(file.path) + "/." +
                         std::filesystem::path(file.path).filename().string() + ".XXXXXX";
   const int fd = ::mkstemp(pattern.data());
   if (fd < 0)
     fail(option, file.path, std::string("cannot create a file beside it: ") + std::strerror(errno));
   file.temporary = pattern;
-  const bool written = write_all(fd, text) && ::fsync(fd) == 0;
+  const bool written = write_all(fd, static_cast<const char*>(data), size) && ::fsync(fd) == 0;
   const int write_error = errno;
   if (::close(fd) != 0 || !written) {
     fail(option, file.path,

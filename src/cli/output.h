@@ -1,10 +1,11 @@
-// Output files of `bsnpu eval` and `bsnpu run`, written so that nothing is lost or harmed:
+// Output files of the bsnpu subcommands, written so that nothing is lost or harmed:
 // every path is checked before the work starts, each file is written in full to a temporary
 // file beside its target (checked writes, fsync, checked close) and renamed over the target only
 // when every output of the run has been written. A failed run leaves pre-existing files
 // byte-identical and no temporary file behind.
 #pragma once
 
+#include <cstddef>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -25,6 +26,8 @@ class Outputs {
   // Writes `document` (one-space indent, trailing newline; invalid UTF-8 in strings replaced by
   // U+FFFD) to the temporary file of `option`'s output; throws naming the option and the path.
   void stage(const std::string& option, const nlohmann::ordered_json& document);
+  // Writes `size` bytes (a binary file, CSV text, ...) the same way.
+  void stage_bytes(const std::string& option, const void* data, size_t size);
   // Renames every staged file over its target.
   void commit();
 
