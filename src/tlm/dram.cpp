@@ -32,6 +32,7 @@ void Dram::reset(size_t layers) {
   stats.reset(layers);
   channel_.reset();
   prefetch_layers_.clear();
+  prefetch_bits_.clear();
   prefetches_recorded_ = 0;
 }
 

@@ -133,5 +133,44 @@ TEST(Stream, TheMemoOfASweepGivesWhatTheDatapathGives) {
   }
 }
 
+uint64_t dram_bits(const TimingResult& timing, Action action) {
+  uint64_t bits = 0;
+  for (const ModuleLayerStats& layer : timing.modules[static_cast<size_t>(Module::Dram)])
+    bits += layer.count(action);
+  return bits;
+}
+
+TEST(Stream, TheTimingOfARunDoesNotDependOnTheRunsSimulatedBefore) {
+  // The default config streams every weight plane from DRAM: the bits read grow by the same
+  // amount per plane, whichever runs were simulated before in the process.
+  Npu& npu = bench().npu;
+  const TimingResult one = npu.simulate_run({0, 1, false});
+  const TimingResult two = npu.simulate_run({0, 2, false});
+  const TimingResult three = npu.simulate_run({0, 3, false});
+  EXPECT_EQ(dram_bits(three, Action::DramReadBits) - dram_bits(two, Action::DramReadBits),
+            dram_bits(two, Action::DramReadBits) - dram_bits(one, Action::DramReadBits));
+  const TimingResult again = npu.simulate_run({0, 2, false});
+  EXPECT_EQ(again.cycles, two.cycles);
+  for (size_t module = 0; module < two.modules.size(); ++module) {
+    for (size_t layer = 0; layer < two.modules[module].size(); ++layer) {
+      EXPECT_EQ(again.modules[module][layer].actions, two.modules[module][layer].actions)
+          << "module " << module << ", layer " << layer;
+    }
+  }
+}
+
+TEST(Stream, KeepingTheFirstConvsAccumulatorWritesItToDram) {
+  Npu& npu = bench().npu;
+  const Op& conv1 = bench().model.op(1);
+  const uint64_t sums_bits = static_cast<uint64_t>(conv1.out_channels) * conv1.out_hw *
+                             conv1.out_hw * static_cast<uint64_t>(bench().model.accumulator_bits());
+  const TimingResult plain = npu.simulate_run({0, 1, false});
+  const TimingResult kept = npu.simulate_run({0, 1, true});
+  EXPECT_EQ(dram_bits(kept, Action::DramWriteBits),
+            dram_bits(plain, Action::DramWriteBits) + sums_bits);
+  EXPECT_EQ(dram_bits(kept, Action::DramReadBits), dram_bits(plain, Action::DramReadBits));
+  EXPECT_GT(kept.cycles, plain.cycles);
+}
+
 }  // namespace
 }  // namespace bsnpu::tlm::testing
