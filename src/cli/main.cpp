@@ -14,7 +14,8 @@ void print_usage(std::FILE* stream) {
       "usage: bsnpu <command> [options]\n"
       "  eval   bit-exact accuracy of every weight bit-width k (bsnpu eval --help)\n"
       "  run    SystemC simulation: energy, latency, accuracy (bsnpu run --help)\n"
-      "  frames the frames of a trace: summary, sha256, CIFAR-10 batch (bsnpu frames --help)\n",
+      "  frames the frames of a trace: summary, sha256, CIFAR-10 batch (bsnpu frames --help)\n"
+      "  stream a trace under a dynamic-precision policy (bsnpu stream --help)\n",
       stream);
 }
 
@@ -48,13 +49,15 @@ int main(int argc, char** argv) {
   if (std::strcmp(command, "run") == 0) return guarded(bsnpu::cli::run_command, argc - 1, argv + 1);
   if (std::strcmp(command, "frames") == 0)
     return guarded(bsnpu::cli::frames_command, argc - 1, argv + 1);
+  if (std::strcmp(command, "stream") == 0)
+    return guarded(bsnpu::cli::stream_command, argc - 1, argv + 1);
   if (std::strcmp(command, "--help") == 0 || std::strcmp(command, "-h") == 0) {
     print_usage(stdout);
     return 0;
   }
-  std::fprintf(
-      stderr,
-      "bsnpu: error: unknown command '%s' (commands: eval, run, frames; see bsnpu --help)\n",
-      command);
+  std::fprintf(stderr,
+               "bsnpu: error: unknown command '%s' (commands: eval, run, frames, stream; see bsnpu "
+               "--help)\n",
+               command);
   return 2;
 }

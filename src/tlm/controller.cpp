@@ -20,10 +20,12 @@ Controller::Controller(sc_core::sc_module_name name, const arch::NpuConfig& conf
   SC_THREAD(serve);
 }
 
-void Controller::post_timing(const arch::Schedule* schedule,
-                             std::vector<arch::LayerTiming>* layers) {
+void Controller::post_timing(const arch::Schedule* schedule, std::vector<arch::LayerTiming>* layers,
+                             bool restore_sums, bool save_sums) {
   schedule_ = schedule;
   layers_ = layers;
+  restore_sums_ = restore_sums;
+  save_sums_ = save_sums;
   job_posted_.notify(sc_core::SC_ZERO_TIME);
 }
 
@@ -127,8 +129,19 @@ void Controller::run_timing(const arch::Schedule& schedule,
   uint64_t spill_done = 0;  // the current layer's spill is back
   for (const arch::Pass& pass : schedule.passes) {
     arch::LayerTiming& row = layers[static_cast<size_t>(pass.layer)];
+    const arch::Layer& layer = workload_.layers[static_cast<size_t>(pass.layer)];
     if (pass.layer_begin) {
       row.start_cycle = layer_ready;
+      if (restore_sums_ && reads_image(layer)) {
+        // An escalation continues r: it comes back from DRAM before the layer's first pass.
+        NpuPayload restore;
+        restore.command = Command::SumsRestore;
+        restore.layer = pass.layer;
+        restore.bits = sums_bits(layer);
+        const uint64_t restored = transport(activation_port, restore, timebase_, layer_ready);
+        row.stall(arch::Stall::Dram, restored - layer_ready);
+        layer_ready = restored;
+      }
       NpuPayload reserve;
       reserve.command = Command::Reserve;
       reserve.layer = pass.layer;
@@ -213,6 +226,16 @@ void Controller::run_timing(const arch::Schedule& schedule,
       const uint64_t drained = transport(accumulator_port, drain_request, timebase_, layer_end);
       row.stall(arch::Stall::Drain, drained - layer_end + drain);
       layer_end = drained + drain;
+      if (save_sums_ && reads_image(layer)) {
+        // r stays in DRAM for a possible escalation: written out before the next layer starts.
+        NpuPayload save;
+        save.command = Command::SumsSave;
+        save.layer = pass.layer;
+        save.bits = sums_bits(layer);
+        const uint64_t saved = transport(activation_port, save, timebase_, layer_end);
+        row.stall(arch::Stall::Spill, saved - layer_end);
+        layer_end = saved;
+      }
       row.end_cycle = layer_end;
       row.cycles = layer_end - row.start_cycle;
       row.stall_cycles = row.cycles - row.compute_cycles;
@@ -224,6 +247,15 @@ void Controller::run_timing(const arch::Schedule& schedule,
   }
   advance_to(layer_ready);
   keeper_.sync();
+}
+
+bool Controller::reads_image(const arch::Layer& layer) const {
+  return layer.weighted() &&
+         workload_.layers.at(static_cast<size_t>(layer.inputs.at(0))).kind == OpKind::Input;
+}
+
+uint64_t Controller::sums_bits(const arch::Layer& layer) const {
+  return layer.output_elements() * static_cast<uint64_t>(workload_.accumulator_bits);
 }
 
 std::vector<int32_t> Controller::run_layers(int images, int k, int conv1_from) {

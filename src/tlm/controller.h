@@ -87,7 +87,11 @@ class Controller : public sc_core::sc_module {
              const arch::Workload& workload, Timebase& timebase);
 
   // Post a job; the caller then runs sc_start() until the thread waits for the next one.
-  void post_timing(const arch::Schedule* schedule, std::vector<arch::LayerTiming>* layers);
+  // `sums_bits`, when not 0, is the size of the first conv's accumulator r: `restore_sums`
+  // brings it back from DRAM before that conv (an escalation), `save_sums` writes it to DRAM
+  // after it (a run the policy may escalate).
+  void post_timing(const arch::Schedule* schedule, std::vector<arch::LayerTiming>* layers,
+                   bool restore_sums = false, bool save_sums = false);
   void post_functional(FunctionalJob* job);
   void post_stream(StreamJob* job);
   // Rethrows what the last job threw.
@@ -112,9 +116,13 @@ class Controller : public sc_core::sc_module {
   tlm_utils::tlm_quantumkeeper keeper_;
   sc_core::sc_event job_posted_;
   const arch::Schedule* schedule_ = nullptr;
+  bool restore_sums_ = false, save_sums_ = false;
   std::vector<arch::LayerTiming>* layers_ = nullptr;
   FunctionalJob* job_ = nullptr;
   StreamJob* stream_ = nullptr;
+  // The bits of r of a layer reading the image (its outputs x accumulator bits).
+  uint64_t sums_bits(const arch::Layer& layer) const;
+  bool reads_image(const arch::Layer& layer) const;
   std::exception_ptr failure_;
   // Weight refill state of the running timing job.
   uint64_t free_weight_bits_ = 0;

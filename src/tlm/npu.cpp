@@ -47,7 +47,28 @@ void Npu::run_job() {
 }
 
 arch::TimingResult Npu::simulate_timing(int k) {
-  const arch::Schedule schedule = arch::build_schedule(workload_, config_, k);
+  return simulate(arch::build_schedule(workload_, config_, k), false, false);
+}
+
+arch::TimingResult Npu::simulate_run(const FrameRun& run) {
+  if (run.conv1_from > 0) throw Error("escalation timing needs per-layer plane ranges");
+  return simulate(arch::build_schedule(workload_, config_, run.k), false, run.keep_sums);
+}
+
+double Npu::image_mac_share() const {
+  uint64_t image = 0;
+  for (const arch::Layer& layer : workload_.layers) {
+    if (layer.weighted() &&
+        workload_.layers.at(static_cast<size_t>(layer.inputs.at(0))).kind == OpKind::Input) {
+      image += layer.macs();
+    }
+  }
+  return static_cast<double>(image) / static_cast<double>(workload_.total_macs());
+}
+
+arch::TimingResult Npu::simulate(const arch::Schedule& schedule, bool restore_sums,
+                                 bool save_sums) {
+  const int k = schedule.k;
   const size_t layers = workload_.layers.size();
   dram.reset(layers);
   weight_memory.reset(layers);
@@ -57,7 +78,7 @@ arch::TimingResult Npu::simulate_timing(int k) {
   arch::TimingResult result;
   result.k = k;
   result.weights_resident = schedule.weights_resident;
-  controller.post_timing(&schedule, &result.layers);
+  controller.post_timing(&schedule, &result.layers, restore_sums, save_sums);
   run_job();
   for (const arch::LayerTiming& layer : result.layers) result.cycles += layer.cycles;
   auto& modules = result.modules;

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "arch/config.h"
+#include "arch/schedule.h"
 #include "arch/timing.h"
 #include "arch/workload.h"
 #include "core/engine.h"
@@ -29,6 +30,13 @@ class Npu : public sc_core::sc_module {
   const arch::Workload& workload() const { return workload_; }
   // Simulates the timing of one inference at k planes (data-independent).
   arch::TimingResult simulate_timing(int k);
+  // Simulates one run of a frame of a stream (docs/dynamic-precision.md): an escalation's
+  // schedule (the first conv over planes (conv1_from, k], every other layer (0, k]) with r
+  // restored from DRAM before the first conv, and r saved to DRAM after it when kept.
+  arch::TimingResult simulate_run(const FrameRun& run);
+  // The share of the network's MACs in the layers that read the image (the first conv): the
+  // part of a run an escalation reuses.
+  double image_mac_share() const;
   // Runs the images (consecutive 3x32x32 uint8) through the modules at k, in batches of
   // kBatchImages per worker thread; `progress`, when set, gets the number of images done after
   // each batch.
@@ -40,6 +48,7 @@ class Npu : public sc_core::sc_module {
 
  private:
   void run_job();
+  arch::TimingResult simulate(const arch::Schedule& schedule, bool restore_sums, bool save_sums);
 
   arch::NpuConfig config_;
   const Model& model_;
