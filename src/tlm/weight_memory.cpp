@@ -87,8 +87,7 @@ void WeightMemory::b_transport(::tlm::tlm_generic_payload& transaction, sc_core:
         NpuPayload wait = *payload;
         wait.command = Command::DramPrefetchWait;
         wait.layer = fill.layer;
-        const uint64_t arrived =
-            transport(dram_port, wait, timebase_, timebase_.start_cycle(delay));
+        const uint64_t arrived = transport(dram_port, wait, timebase_, timebase_.start_cycle(delay));
         // The write port absorbs the DRAM stream as it arrives.
         const arch::Port::Grant write = write_port_.serve(
             wait.transfer_start, fill.bits, stats, fill.layer, arch::Action::WeightSramWriteBits);
