@@ -67,6 +67,84 @@ class Model:
         return {f: self.tensors[f"k{k}.{name}.{f}"] for f in ("mult", "offset", "shift")
                 if f"k{k}.{name}.{f}" in self.tensors}
 
+    def scale(self, k, tensor):
+        """Real value of one code of an unsigned tensor as calibrated at k (per_bits)."""
+        return self.manifest["per_bits"][str(k)]["activation_scales"][tensor]
+
+
+def layer_bits(model, precision):
+    """{conv/fc name: k} of a precision as bsnpu takes it (core/precision.h): an int k; a list of
+    k, one per conv and fc in graph order; or {"default": k, "layers": {name: k}}."""
+    names = [op["name"] for op in model.graph if op["op"] in ("conv", "fc")]
+    if isinstance(precision, (int, np.integer)):
+        return {n: int(precision) for n in names}
+    if isinstance(precision, (list, tuple)):
+        if len(precision) != len(names):
+            raise ValueError(f"{len(precision)} k for {len(names)} conv/fc layers")
+        return {n: int(k) for n, k in zip(names, precision)}
+    if isinstance(precision, dict):
+        unknown = set(precision.get("layers", {})) - set(names)
+        if unknown or set(precision) - {"default", "layers"}:
+            raise ValueError(f"unknown layers or keys in {precision}")
+        bits = {n: precision.get("layers", {}).get(n, precision.get("default")) for n in names}
+        if None in bits.values():
+            raise ValueError(f"no default, and layers does not name every conv and fc: {precision}")
+        return {n: int(k) for n, k in bits.items()}
+    raise ValueError(f"not a precision: {precision!r}")
+
+
+def requant_params(model, bits):
+    """Each op's requantization under per-layer k `bits` ({conv/fc name: k}), as the C++
+    requantization() (core/precision.cpp) computes it; docs/arithmetic.md, "Mixed precision".
+    Returns (params by op name, the k at whose calibration each tensor really is)."""
+    ops = model.graph
+    producer = {op["output"]: op for op in ops}
+    feeds_add = {}
+    for op in ops:
+        if op["op"] == "add":
+            for t in op["input"]:
+                feeds_add[t] = op
+    tensor_k = {}  # tensor name -> k (0: the input image, the same at every k)
+    scale_name = {}  # tensor name -> the activation_scales key of its scale
+    for op in ops:
+        out = op["output"]
+        if op["op"] == "input":
+            tensor_k[out], scale_name[out] = 0, out
+        elif op["op"] == "conv" and not op["relu"] and out in feeds_add:
+            add = feeds_add[out]
+            tensor_k[out] = bits[producer[add["input"][0]]["name"]]
+            scale_name[out] = add["output"]
+        elif op["op"] in ("conv", "fc"):
+            tensor_k[out], scale_name[out] = bits[op["name"]], out
+        elif op["op"] == "add":
+            tensor_k[out], scale_name[out] = bits[producer[op["input"][0]]["name"]], out
+        elif op["op"] == "avgpool":
+            tensor_k[out], scale_name[out] = tensor_k[op["input"]], out
+
+    def ratio(tensor, actual, assumed):
+        if actual == 0 or actual == assumed:
+            return 1.0
+        return model.scale(actual, scale_name[tensor]) / model.scale(assumed, scale_name[tensor])
+
+    params = {}
+    for op in ops:
+        if op["op"] in ("conv", "fc"):
+            k = bits[op["name"]]
+            p = model.params(k, op["name"])
+            mult_factor = ratio(op["input"], tensor_k[op["input"]], k)
+            offset_factor = 1.0
+            if tensor_k[op["output"]] != k:
+                offset_factor = ratio(op["output"], k, tensor_k[op["output"]])
+                mult_factor *= offset_factor
+            params[op["name"]] = intmath.retarget(p["mult"], p["offset"], p["shift"], mult_factor, offset_factor)
+        elif op["op"] == "add" and op["rescale_shortcut"]:
+            k = tensor_k[op["output"]]
+            p = model.params(k, op["name"])
+            shortcut = op["input"][1]
+            params[op["name"]] = intmath.retarget(p["mult"], None, p["shift"],
+                                                  ratio(shortcut, tensor_k[shortcut], k), 1.0)
+    return params, tensor_k
+
 
 def input_codes(images, act_bits):
     """uint8 pixels -> act_bits codes: round_half_away(pixel * (2^a - 1) / 255)."""
@@ -111,10 +189,22 @@ def saturate(values, low, high):
     return np.clip(values, low, high)
 
 
-def run(model, images, k, keep=False):
-    """Integer logits [N, classes] (int64) of uint8 images [N,3,32,32] at k planes; with keep=True
+def precision_params(model, precision):
+    """(bits, params) of a precision (layer_bits, requant_params), computed once per model."""
+    bits = layer_bits(model, precision)
+    key = tuple(sorted(bits.items()))
+    cache = model.__dict__.setdefault("_precision_params", {})
+    if key not in cache:
+        cache[key] = requant_params(model, bits)[0]
+    return bits, cache[key]
+
+
+def run(model, images, precision, keep=False):
+    """Integer logits [N, classes] (int64) of uint8 images [N,3,32,32] with each conv/fc at its k
+    of `precision` (an int k, or a per-layer precision as layer_bits takes it); with keep=True
     also returns every layer's output (dict name -> int64 array, NCHW or NC). Feature maps are
     NHWC inside, so that im2col copies whole channel vectors."""
+    bits, params = precision_params(model, precision)
     a_max = (1 << model.act_bits) - 1
     acts = {}
     pad_values = {}
@@ -126,29 +216,31 @@ def run(model, images, k, keep=False):
         elif kind == "conv":
             x = acts[op["input"]]
             pad = pad_values.get(op["input"], np.zeros(x.shape[3], dtype=np.int64))
+            k = bits[op["name"]]
             fan_in = op["in_channels"] * op["kernel"] ** 2
             dtype = exact_dtype(fan_in * ((1 << k) - 1) * max(a_max, int(pad.max())), op["name"])
             cols, oh, ow = im2col(x, op["kernel"], op["stride"], op["pad"], pad, dtype)
             q = model.weights(op["name"], k).transpose(0, 2, 3, 1).reshape(op["out_channels"], -1).astype(dtype)
             acc = exact_matmul(cols, q.T, model.acc_limit, op["name"])
-            p = model.params(k, op["name"])
+            p = params[op["name"]]
             y = intmath.requantize(acc, p["mult"], p["offset"], p["shift"])
             y = saturate(y, 0, a_max) if op["relu"] else saturate(y, intmath.INT32_MIN, intmath.INT32_MAX)
             acts[op["output"]] = y.reshape(x.shape[0], oh, ow, -1)
         elif kind == "add":
             residual, shortcut = (acts[n] for n in op["input"])
             if op["rescale_shortcut"]:
-                p = model.params(k, op["name"])
+                p = params[op["name"]]
                 shortcut = intmath.round_shift(shortcut * np.int64(p["mult"][0]), p["shift"][0])
             acts[op["output"]] = saturate(residual + shortcut, 0, a_max)
         elif kind == "avgpool":
             sums = acts[op["input"]].sum(axis=(1, 2))
             acts[op["output"]] = intmath.round_shift(sums * np.int64(op["mult"]), op["shift"])
         elif kind == "fc":
+            k = bits["fc"]
             dtype = exact_dtype(op["in_features"] * ((1 << k) - 1) * a_max, "fc")
             x = acts[op["input"]].astype(dtype)
             acc = exact_matmul(x, model.weights("fc", k).astype(dtype).T, model.acc_limit, "fc")
-            p = model.params(k, "fc")
+            p = params["fc"]
             acts[op["output"]] = saturate(intmath.requantize(acc, p["mult"], p["offset"], p["shift"]),
                                           intmath.INT32_MIN, intmath.INT32_MAX)
     if keep:
@@ -156,5 +248,6 @@ def run(model, images, k, keep=False):
     return acts["logits"]
 
 
-def predict(model, images, k, batch=50):
-    return np.concatenate([run(model, images[i:i + batch], k).argmax(axis=1) for i in range(0, len(images), batch)])
+def predict(model, images, precision, batch=50):
+    return np.concatenate([run(model, images[i:i + batch], precision).argmax(axis=1)
+                           for i in range(0, len(images), batch)])

@@ -42,6 +42,25 @@ double ratio(double numerator, double denominator) {
   return denominator > 0 ? numerator / denominator : 0;
 }
 
+// The planes of every weighted layer as the report spells them (RunSummary::precision).
+ordered_json precision_json(const Workload& workload, const std::vector<PlaneRange>& planes) {
+  std::vector<PlaneRange> weighted;
+  for (size_t i = 0; i < workload.layers.size(); ++i) {
+    if (workload.layers[i].weighted()) weighted.push_back(planes.at(i));
+  }
+  const bool from_zero = std::all_of(weighted.begin(), weighted.end(),
+                                     [](const PlaneRange& range) { return range.first == 0; });
+  const bool uniform = std::all_of(weighted.begin(), weighted.end(), [&](const PlaneRange& r) {
+    return r.last == weighted.front().last;
+  });
+  if (from_zero && uniform && !weighted.empty()) return weighted.front().last;
+  ordered_json out = ordered_json::array();
+  for (const PlaneRange& range : weighted) {
+    out.push_back(from_zero ? ordered_json(range.last) : ordered_json{range.first, range.last});
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string file_name(const std::string& path) {
@@ -79,13 +98,23 @@ RunSummary summarize(const ReportContext& context, const BitsResult& result) {
   const double pes = static_cast<double>(config.mac_array.rows) * config.mac_array.cols;
   RunSummary summary;
   summary.bits = timing.k;
+  summary.precision = precision_json(*context.workload, timing.planes);
+  std::vector<int> passes;
+  double macs = 0, planes = 0;
+  for (size_t i = 0; i < context.workload->layers.size(); ++i) {
+    const Layer& layer = context.workload->layers[i];
+    passes.push_back(config.mac_array.passes_per_tile(timing.planes.at(i).planes()));
+    if (!layer.weighted()) continue;
+    macs += static_cast<double>(layer.macs());
+    planes += static_cast<double>(layer.macs()) * timing.planes[i].planes();
+  }
+  summary.average_bits = ratio(planes, macs);
   summary.images = result.images;
   summary.correct = result.correct;
   summary.accuracy = ratio(static_cast<double>(result.correct), static_cast<double>(result.images));
   summary.cycles = timing.cycles;
   summary.ideal_cycles =
-      context.workload->ideal_cycles(config.mac_array.passes_per_tile(timing.k),
-                                     config.mac_array.rows, config.mac_array.cols);
+      context.workload->ideal_cycles(passes, config.mac_array.rows, config.mac_array.cols);
   summary.latency_s = static_cast<double>(timing.cycles) * config.cycle_seconds();
   summary.weights_resident = timing.weights_resident;
   for (size_t index = 0; index < timing.layers.size(); ++index) {
@@ -160,6 +189,8 @@ ordered_json bits_report(const ReportContext& context, const BitsResult& result)
   }
   ordered_json out;
   out["bits"] = summary.bits;
+  out["precision"] = summary.precision;
+  out["average_bits"] = summary.average_bits;
   out["images"] = summary.images;
   out["correct"] = summary.correct;
   out["accuracy"] = summary.accuracy;
@@ -264,11 +295,13 @@ ordered_json build_trace(const ReportContext& context, const std::vector<BitsRes
   for (const BitsResult& result : results) {
     const TimingResult& timing = result.timing;
     const int pid = timing.k;
-    events.push_back({{"name", "process_name"},
-                      {"ph", "M"},
-                      {"pid", pid},
-                      {"tid", 0},
-                      {"args", {{"name", "k=" + std::to_string(timing.k)}}}});
+    const ordered_json precision = precision_json(*context.workload, timing.planes);
+    events.push_back(
+        {{"name", "process_name"},
+         {"ph", "M"},
+         {"pid", pid},
+         {"tid", 0},
+         {"args", {{"name", (precision.is_number() ? "k=" : "planes ") + precision.dump()}}}});
     name_thread(pid, 0, "controller: layers");
     for (int module = 0; module < kModuleCount; ++module) {
       for (int track = 0; track < kTracksPerModule; ++track) {

@@ -17,7 +17,7 @@ namespace bsnpu::arch {
 
 constexpr int kReportVersion = 1;
 
-// One k of a run: the timing of one inference and the accuracy over the images.
+// One precision of a run: the timing of one inference and the accuracy over the images.
 struct BitsResult {
   TimingResult timing;
   size_t images = 0;
@@ -32,7 +32,11 @@ struct LayerSummary {
   uint64_t dram_bits = 0;
 };
 struct RunSummary {
-  int bits = 8;
+  int bits = 8;  // the largest k of any layer
+  // The per-layer planes simulated (docs/report-format.md): k when uniform, the array of k per
+  // weighted layer, or [first, last] pairs when some layer's planes do not start at 0.
+  nlohmann::ordered_json precision;
+  double average_bits = 0;  // MAC-weighted mean planes per weighted layer
   size_t images = 0, correct = 0;
   double accuracy = 0;
   uint64_t cycles = 0, compute_cycles = 0, stall_cycles = 0, ideal_cycles = 0;

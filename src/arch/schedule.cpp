@@ -47,48 +47,104 @@ std::vector<uint64_t> live_feature_map_bits(const Workload& workload) {
   return live;
 }
 
+void check_planes(const Workload& workload, const std::vector<PlaneRange>& planes) {
+  if (planes.size() != workload.layers.size()) {
+    throw Error("planes: " + std::to_string(planes.size()) + " ranges for " +
+                std::to_string(workload.layers.size()) + " layers");
+  }
+  for (size_t i = 0; i < planes.size(); ++i) {
+    const PlaneRange& range = planes[i];
+    if (workload.layers[i].weighted() &&
+        (range.first < 0 || range.first >= range.last || range.last > 8)) {
+      throw Error(workload.layers[i].name + ": planes (" + std::to_string(range.first) + ", " +
+                  std::to_string(range.last) + "] are not a range within (0, 8]");
+    }
+  }
+}
+
+// The layer's planes as the schedule runs them: "k=5" for (0, 5], else "planes (2, 5]".
+std::string planes_text(const std::vector<PlaneRange>& planes, const Workload& workload) {
+  int top = 0;
+  bool plain = true;
+  for (size_t i = 0; i < planes.size(); ++i) {
+    if (!workload.layers[i].weighted()) continue;
+    if (top != 0 && planes[i].last != top) plain = false;
+    plain = plain && planes[i].first == 0;
+    top = std::max(top, planes[i].last);
+  }
+  return plain ? "k=" + std::to_string(top) : "the given per-layer planes";
+}
+
 }  // namespace
 
-uint64_t count_passes(const Workload& workload, const NpuConfig& config, int k) {
+std::vector<PlaneRange> uniform_planes(const Workload& workload, int k) {
+  if (k < 1 || k > 8) throw Error("bits: k must be in 1..8, got " + std::to_string(k));
+  std::vector<PlaneRange> planes;
+  for (const Layer& layer : workload.layers) {
+    planes.push_back(layer.weighted() ? PlaneRange{0, k} : PlaneRange{0, 0});
+  }
+  return planes;
+}
+
+uint64_t count_passes(const Workload& workload, const NpuConfig& config,
+                      const std::vector<PlaneRange>& planes) {
+  check_planes(workload, planes);
   const uint64_t rows = static_cast<uint64_t>(config.mac_array.rows);
   const uint64_t cols = static_cast<uint64_t>(config.mac_array.cols);
   const uint64_t depth = static_cast<uint64_t>(config.accumulator.depth);
   uint64_t passes = 0;
-  for (const Layer& layer : workload.layers) {
+  for (size_t i = 0; i < workload.layers.size(); ++i) {
+    const Layer& layer = workload.layers[i];
     if (!layer.weighted()) continue;
     passes += ceil_div(layer.pixels(), depth) *
               ceil_div(static_cast<uint64_t>(layer.out_channels), cols) *
               ceil_div(layer.reduction(), rows) *
-              static_cast<uint64_t>(config.mac_array.passes_per_tile(k));
+              static_cast<uint64_t>(config.mac_array.passes_per_tile(planes[i].planes()));
   }
   return passes;
 }
 
-void check_schedule_size(const Workload& workload, const NpuConfig& config, int k) {
-  const uint64_t passes = count_passes(workload, config, k);
+uint64_t count_passes(const Workload& workload, const NpuConfig& config, int k) {
+  return count_passes(workload, config, uniform_planes(workload, k));
+}
+
+void check_schedule_size(const Workload& workload, const NpuConfig& config,
+                         const std::vector<PlaneRange>& planes) {
+  const uint64_t passes = count_passes(workload, config, planes);
   if (passes <= kMaxSchedulePasses) return;
   throw Error(config.file + ": mac_array.rows, mac_array.cols, accumulator.depth: " +
               std::to_string(config.mac_array.rows) + " x " +
               std::to_string(config.mac_array.cols) + " PEs with depth " +
               std::to_string(config.accumulator.depth) + " need " + std::to_string(passes) +
-              " passes per inference at k=" + std::to_string(k) + ", over the limit of " +
-              std::to_string(kMaxSchedulePasses) + "; raise these fields (docs/configuration.md)");
+              " passes per inference at " + planes_text(planes, workload) +
+              ", over the limit of " + std::to_string(kMaxSchedulePasses) +
+              "; raise these fields (docs/configuration.md)");
+}
+
+void check_schedule_size(const Workload& workload, const NpuConfig& config, int k) {
+  check_schedule_size(workload, config, uniform_planes(workload, k));
 }
 
 Schedule build_schedule(const Workload& workload, const NpuConfig& config, int k) {
-  if (k < 1 || k > 8) throw Error("bits: k must be in 1..8, got " + std::to_string(k));
-  check_schedule_size(workload, config, k);
+  return build_schedule(workload, config, uniform_planes(workload, k));
+}
+
+Schedule build_schedule(const Workload& workload, const NpuConfig& config,
+                        const std::vector<PlaneRange>& planes) {
+  check_schedule_size(workload, config, planes);
   Schedule schedule;
-  schedule.passes.reserve(static_cast<size_t>(count_passes(workload, config, k)));
-  schedule.k = k;
+  schedule.passes.reserve(static_cast<size_t>(count_passes(workload, config, planes)));
+  schedule.planes = planes;
+  schedule.k = 0;
+  for (size_t i = 0; i < planes.size(); ++i) {
+    if (workload.layers[i].weighted()) schedule.k = std::max(schedule.k, planes[i].last);
+  }
   schedule.live_bits = live_feature_map_bits(workload);
   schedule.pinned_bits.assign(workload.layers.size(), 0);
   const uint64_t rows = static_cast<uint64_t>(config.mac_array.rows);
   const uint64_t cols = static_cast<uint64_t>(config.mac_array.cols);
   const uint64_t depth = static_cast<uint64_t>(config.accumulator.depth);
   const uint64_t capacity = config.weight_memory.capacity_bits;
-  // Passes per tile, and the weight bits each weight occupies in the SRAM while they run.
-  const int passes_per_tile = config.mac_array.passes_per_tile(k);
   const uint64_t weight_bits = static_cast<uint64_t>(config.mac_array.weight_bits);
   schedule.weights_resident = workload.total_weights() * 8 <= capacity;
   if (!workload.layers.empty() && workload.layers[0].kind == OpKind::Input) {
@@ -99,12 +155,15 @@ Schedule build_schedule(const Workload& workload, const NpuConfig& config, int k
     const Layer& layer = workload.layers[index];
     if (!layer.weighted()) continue;
     const int layer_index = static_cast<int>(index);
+    // Passes per tile: one per plane of the range (bit-serial) or one for all (bit-parallel).
+    const int passes_per_tile = config.mac_array.passes_per_tile(planes[index].planes());
+    const int k = planes[index].last;
     const uint64_t reduction = layer.reduction();
     const uint64_t out_channels = static_cast<uint64_t>(layer.out_channels);
     const uint64_t row_tiles = ceil_div(reduction, rows);
     const uint64_t col_tiles = ceil_div(out_channels, cols);
     const uint64_t pixel_tiles = ceil_div(layer.pixels(), depth);
-    // A layer whose k planes fit in half the SRAM is fetched once and reused by every pixel
+    // A layer whose planes fit in half the SRAM is fetched once and reused by every pixel
     // tile; the other half prefetches the next layer. Larger layers stream tile by tile.
     const bool pinned =
         !schedule.weights_resident &&

@@ -1,7 +1,9 @@
-// The Controller's schedule for one inference at k planes: the ordered passes of the MAC array
-// (layer -> pixel tile -> column tile -> row tile -> plane, MSB first) and the weight refills
-// from DRAM they need. Pure data, built before simulation; it depends on the config, the graph
-// and k, never on the images.
+// The Controller's schedule for one inference: the ordered passes of the MAC array (layer ->
+// pixel tile -> column tile -> row tile -> plane, MSB first) over each weighted layer's weight
+// planes (first, last] (all of them (0, k] for a run at k; a later range continues an
+// accumulation, e.g. an escalation from k_a to k_b: (k_a, k_b]), and the weight refills from DRAM
+// they need. Pure data, built before simulation; it depends on the config, the graph and the
+// plane ranges, never on the images.
 #pragma once
 
 #include <cstdint>
@@ -9,6 +11,7 @@
 
 #include "arch/config.h"
 #include "arch/workload.h"
+#include "core/precision.h"
 
 namespace bsnpu::arch {
 
@@ -36,7 +39,8 @@ struct Pass {
 };
 
 struct Schedule {
-  int k = 8;
+  int k = 8;  // the largest last plane of any layer
+  std::vector<PlaneRange> planes;  // by layer: the planes its passes run
   bool weights_resident = false;  // all 8 planes of every layer fit in the weight SRAM
   std::vector<Pass> passes;
   std::vector<WeightFetch> fetches;
@@ -51,16 +55,29 @@ struct Schedule {
 // exhaust memory long before it finished. See docs/configuration.md ("Schedule size").
 constexpr uint64_t kMaxSchedulePasses = 20'000'000;
 
-// Passes of one inference at k planes, computed without building the schedule: the sum over
-// weighted layers of ceil(P / depth) x ceil(C_out / cols) x ceil(K / rows) x passes per tile
-// (k for a bit-serial array, 1 for a bit-parallel one).
+// `planes` holds one range per layer of the workload (ignored for layers without weights); every
+// weighted layer's must satisfy 0 <= first < last <= 8, else bsnpu::Error. The int-k overloads
+// run every weighted layer over (0, k].
+
+// Passes of one inference, computed without building the schedule: the sum over weighted layers
+// of ceil(P / depth) x ceil(C_out / cols) x ceil(K / rows) x passes per tile (the layer's planes
+// for a bit-serial array, 1 for a bit-parallel one).
+uint64_t count_passes(const Workload& workload, const NpuConfig& config,
+                      const std::vector<PlaneRange>& planes);
 uint64_t count_passes(const Workload& workload, const NpuConfig& config, int k);
 
 // Throws bsnpu::Error, one line naming config.file, mac_array.rows, mac_array.cols and
-// accumulator.depth, when count_passes(workload, config, k) exceeds kMaxSchedulePasses.
+// accumulator.depth, when count_passes exceeds kMaxSchedulePasses.
+void check_schedule_size(const Workload& workload, const NpuConfig& config,
+                         const std::vector<PlaneRange>& planes);
 void check_schedule_size(const Workload& workload, const NpuConfig& config, int k);
 
 // Throws check_schedule_size's error before allocating anything.
+Schedule build_schedule(const Workload& workload, const NpuConfig& config,
+                        const std::vector<PlaneRange>& planes);
 Schedule build_schedule(const Workload& workload, const NpuConfig& config, int k);
+
+// (0, k] for every layer of the workload; throws bsnpu::Error unless k is in 1..8.
+std::vector<PlaneRange> uniform_planes(const Workload& workload, int k);
 
 }  // namespace bsnpu::arch

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "arch/actions.h"
+#include "core/precision.h"
 
 namespace bsnpu::arch {
 
@@ -58,7 +59,8 @@ struct LayerTiming {
 };
 
 struct TimingResult {
-  int k = 8;
+  int k = 8;  // the largest last plane of any layer
+  std::vector<PlaneRange> planes;  // by layer: the weight planes (first, last] simulated
   bool weights_resident = false;
   uint64_t cycles = 0;
   std::vector<LayerTiming> layers;

@@ -57,12 +57,21 @@ uint64_t Workload::total_macs() const {
 }
 
 uint64_t Workload::ideal_cycles(int passes, int rows, int cols) const {
+  return ideal_cycles(std::vector<int>(layers.size(), passes), rows, cols);
+}
+
+uint64_t Workload::ideal_cycles(const std::vector<int>& passes, int rows, int cols) const {
+  if (passes.size() != layers.size()) {
+    throw Error("ideal_cycles: passes for " + std::to_string(passes.size()) + " of " +
+                std::to_string(layers.size()) + " layers");
+  }
   uint64_t cycles = 0;
-  for (const Layer& layer : layers) {
+  for (size_t i = 0; i < layers.size(); ++i) {
+    const Layer& layer = layers[i];
     if (!layer.weighted()) continue;
     const uint64_t row_tiles = (layer.reduction() + rows - 1) / rows;
     const uint64_t col_tiles = (static_cast<uint64_t>(layer.out_channels) + cols - 1) / cols;
-    cycles += layer.pixels() * static_cast<uint64_t>(passes) * row_tiles * col_tiles;
+    cycles += layer.pixels() * static_cast<uint64_t>(passes[i]) * row_tiles * col_tiles;
   }
   return cycles;
 }

@@ -52,6 +52,9 @@ struct Workload {
   // rows x cols PEs (pixel tiling does not change it): sum over weighted layers of
   // P * passes * ceil(K/rows) * ceil(Cout/cols).
   uint64_t ideal_cycles(int passes, int rows, int cols) const;
+  // The same with each layer's own passes per tile (by layer index; layers without weights
+  // ignored).
+  uint64_t ideal_cycles(const std::vector<int>& passes, int rows, int cols) const;
 };
 
 }  // namespace bsnpu::arch

@@ -42,6 +42,9 @@ void add_common_options(po::options_description& options, CommonOptions& common,
   common.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   options.add_options()("help,h", "show this help")(
       "bits", po::value(&common.bits)->default_value(common.bits), "k to run: 1-8, 1,2,8 or 4")(
+      "precision", po::value(&common.precision),
+      "a JSON file holding per-layer bit-widths: k, [k per conv/fc] or {\"default\": k, "
+      "\"layers\": {name: k}} (docs/arithmetic.md); instead of --bits")(
       "images", po::value(&common.images)->default_value(images), "first N test images, or all")(
       "threads", po::value(&common.threads)->default_value(common.threads), "worker threads")(
       "model", po::value(&common.model),
@@ -111,17 +114,26 @@ std::vector<int> parse_bits(const std::string& text) {
   return {bits.begin(), bits.end()};
 }
 
-Inputs load_inputs(const CommonOptions& common) {
+Inputs load_inputs(const CommonOptions& common, const po::variables_map& values) {
   Inputs inputs;
-  inputs.bits = parse_bits(common.bits);
+  const bool per_layer = values.count("precision") > 0;
+  if (per_layer && !values["bits"].defaulted()) {
+    throw Error("--precision: give either --bits or --precision, not both");
+  }
+  const std::vector<int> bits = parse_bits(common.bits);
   if (common.threads < 1 || common.threads > 1024) throw Error("--threads: must be in 1..1024");
   inputs.threads = common.threads;
   const size_t limit = parse_images(common.images);
   inputs.model = Model::load(model_prefix(common.model));
-  for (int k : inputs.bits) {
-    if (!inputs.model.has_bits(k)) {
-      throw Error(inputs.model.manifest_path() +
-                  ": bits: no parameters for k=" + std::to_string(k));
+  if (per_layer) {
+    inputs.precisions.push_back(Precision::load(common.precision, inputs.model));
+  } else {
+    for (int k : bits) {
+      if (!inputs.model.has_bits(k)) {
+        throw Error(inputs.model.manifest_path() +
+                    ": bits: no parameters for k=" + std::to_string(k));
+      }
+      inputs.precisions.push_back(Precision::uniform(inputs.model, k));
     }
   }
   inputs.data_dir = data_dir(common.data);

@@ -1,5 +1,5 @@
-// What `bsnpu eval` and `bsnpu run` share: the common options (--bits, --images, --threads,
-// --model, --data), the command-line parsing with its one-line errors, loading the model and the
+// What `bsnpu eval` and `bsnpu run` share: the common options (--bits or --precision, --images,
+// --threads, --model, --data), the command-line parsing with its one-line errors, loading the model and the
 // test images, and a progress bar.
 #pragma once
 
@@ -10,11 +10,13 @@
 
 #include "core/cifar.h"
 #include "core/model.h"
+#include "core/precision.h"
 
 namespace bsnpu::cli {
 
 struct CommonOptions {
   std::string bits = "1-8";
+  std::string precision;  // a JSON file holding one precision (core/precision.h)
   std::string images;
   int threads = 1;
   std::string model;
@@ -36,15 +38,19 @@ std::vector<int> parse_bits(const std::string& text);
 
 // The validated common options and what they name, loaded.
 struct Inputs {
-  std::vector<int> bits;
+  // What to run, one row each: every k of --bits as a uniform precision, or the one of
+  // --precision.
+  std::vector<Precision> precisions;
   int threads = 1;
   Model model;
   std::string data_dir;
   CifarSet images;
 };
-// Checks the options first, then loads the model (every k of --bits must have parameters) and
-// the first --images test images; throws bsnpu::Error naming the option or the file.
-Inputs load_inputs(const CommonOptions& common);
+// Checks the options first (--bits and --precision exclude each other; `values` tells whether
+// --bits was given), then loads the model (every k of --bits must have parameters), the precision
+// file and the first --images test images; throws bsnpu::Error naming the option or the file.
+Inputs load_inputs(const CommonOptions& common,
+                   const boost::program_options::variables_map& values);
 
 // A one-line progress bar on stderr, shown only when stderr is a terminal.
 class ProgressBar {

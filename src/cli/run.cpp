@@ -1,7 +1,9 @@
-// bsnpu run: the SystemC TLM-2.0 model of the bit-serial NPU. Per k: accuracy of the images
+// bsnpu run: the SystemC TLM-2.0 model of the bit-serial NPU. Per k (or for one per-layer
+// precision): accuracy of the images
 // through the simulated modules, cycles and latency of one inference, energy per image and its
 // breakdown, area per module; writes the versioned JSON report and, on request, a Chrome/Perfetto
 // timeline.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <string>
@@ -30,22 +32,32 @@ void print_table(const arch::NpuConfig& config, const arch::EnergyTable& table,
   std::printf("config %s (%s), %d x %d PEs at %g MHz; model %s; %zu images\n",
               arch::file_name(config.file).c_str(), config.name.c_str(), config.mac_array.rows,
               config.mac_array.cols, config.clock_mhz, context.model_manifest.c_str(), images);
-  std::printf("%2s %9s %10s %8s %11s %10s %9s %13s %10s\n", "k", "accuracy", "cycles", "stall%",
-              "latency_ms", "energy_uJ", "acc/Mcyc", "weight_Mbits", "img/s/mm2");
+  // k, or the per-layer k joined by "-" (as Precision::label spells them).
+  const auto label = [](const arch::RunSummary& row) {
+    if (row.precision.is_number()) return row.precision.dump();
+    std::string text;
+    for (const auto& k : row.precision) text += (text.empty() ? "" : "-") + k.dump();
+    return text;
+  };
+  int width = 2;
+  for (const arch::RunSummary& row : rows) width = std::max(width, static_cast<int>(label(row).size()));
+  std::printf("%*s %8s %9s %10s %8s %11s %10s %9s %13s %10s\n", width, "k", "avg_bits", "accuracy",
+              "cycles", "stall%", "latency_ms", "energy_uJ", "acc/Mcyc", "weight_Mbits",
+              "img/s/mm2");
   for (const arch::RunSummary& row : rows) {
-    std::printf("%2d %8.2f%% %10llu %7.1f%% %11.4f %10.3f %9.3f %13.3f %10.1f\n", row.bits,
-                100 * row.accuracy, static_cast<unsigned long long>(row.cycles),
+    std::printf("%*s %8.3f %8.2f%% %10llu %7.1f%% %11.4f %10.3f %9.3f %13.3f %10.1f\n", width,
+                label(row).c_str(), row.average_bits, 100 * row.accuracy, static_cast<unsigned long long>(row.cycles),
                 100.0 * static_cast<double>(row.stall_cycles) / static_cast<double>(row.cycles),
                 1e3 * row.latency_s, 1e6 * row.energy_j, row.accuracy_per_mcycle,
                 static_cast<double>(row.weight_bits_read) / 1e6, row.images_per_s_per_mm2);
   }
-  std::printf("energy breakdown per image (uJ):\n%2s", "k");
+  std::printf("energy breakdown per image (uJ):\n%*s", width, "k");
   for (int module = 0; module < arch::kModuleCount; ++module) {
     std::printf(" %17s", arch::module_name(static_cast<arch::Module>(module)));
   }
   std::printf(" %10s\n", "leakage");
   for (const arch::RunSummary& row : rows) {
-    std::printf("%2d", row.bits);
+    std::printf("%*s", width, label(row).c_str());
     for (double joules : row.energy.joules) std::printf(" %17.3f", 1e6 * joules);
     std::printf(" %10.3f\n", 1e6 * row.energy.leakage);
   }
@@ -74,7 +86,8 @@ int run_command(int argc, char** argv) {
   boost::program_options::options_description options(
       "usage: bsnpu run [options]\n"
       "SystemC TLM-2.0 simulation of the bit-serial NPU on CIFAR-10 test images: per weight\n"
-      "bit-width k, accuracy through the simulated modules, cycles, latency and energy");
+      "bit-width k (or one per-layer precision), accuracy through the simulated modules, cycles,\n"
+      "latency and energy");
   add_common_options(options, common, "1000");
   options.add_options()("config", boost::program_options::value(&config_path),
                         "NPU config JSON (default <repo>/configs/default.json)")(
@@ -91,28 +104,29 @@ int run_command(int argc, char** argv) {
 
   const arch::NpuConfig config = arch::NpuConfig::load(config_path);
   const arch::EnergyTable table = arch::EnergyTable::load(config.energy_table_path());
-  const Inputs inputs = load_inputs(common);
+  const Inputs inputs = load_inputs(common, values);
   const CifarSet& images = inputs.images;
   std::vector<uint8_t> data_bytes(images.labels);
   data_bytes.insert(data_bytes.end(), images.pixels.begin(), images.pixels.end());
 
   tlm::Npu npu("npu", config, inputs.model, inputs.threads);
-  // An oversized schedule fails here, before any k is simulated (bits are sorted: the last k has
-  // the most passes).
-  arch::check_schedule_size(npu.workload(), config, inputs.bits.back());
+  // An oversized schedule fails here, before anything is simulated.
+  for (const Precision& precision : inputs.precisions) {
+    arch::check_schedule_size(npu.workload(), config, precision.plane_ranges());
+  }
   const std::string clock_warning = arch::clock_warning(config, table, npu.workload().act_bits);
   if (!clock_warning.empty()) std::fprintf(stderr, "bsnpu: warning: %s\n", clock_warning.c_str());
   const arch::EnergyModel energy(table, config, npu.workload().act_bits);
   std::vector<arch::BitsResult> results;
   double timing_seconds = 0, functional_seconds = 0;
-  for (int k : inputs.bits) {
+  for (const Precision& precision : inputs.precisions) {
     arch::BitsResult result;
     const auto timing_start = Clock::now();
-    result.timing = npu.simulate_timing(k);
+    result.timing = npu.simulate_timing(precision.plane_ranges());
     const auto functional_start = Clock::now();
     timing_seconds += std::chrono::duration<double>(functional_start - timing_start).count();
-    const ProgressBar bar("k=" + std::to_string(k), images.size());
-    const Classification classified = npu.classify(images.pixels.data(), images.size(), k,
+    const ProgressBar bar("k=" + precision.label(), images.size());
+    const Classification classified = npu.classify(images.pixels.data(), images.size(), precision,
                                                    [&](size_t done) { bar.update(done); });
     bar.finish();
     for (size_t i = 0; i < images.size(); ++i)
@@ -133,8 +147,9 @@ int run_command(int argc, char** argv) {
   std::vector<arch::RunSummary> rows;
   for (const arch::BitsResult& result : results) rows.push_back(arch::summarize(context, result));
   print_table(config, table, context, rows, images.size());
-  std::printf("timing simulation %.3f s for %zu k; functional datapath %.1f s (%d thread(s))\n",
-              timing_seconds, inputs.bits.size(), functional_seconds, inputs.threads);
+  std::printf(
+      "timing simulation %.3f s for %zu precision(s); functional datapath %.1f s (%d thread(s))\n",
+      timing_seconds, inputs.precisions.size(), functional_seconds, inputs.threads);
 
   // Both files are written before either replaces anything.
   if (values.count("out")) outputs.stage("--out", arch::build_report(context, results));

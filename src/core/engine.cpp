@@ -8,20 +8,22 @@
 
 namespace bsnpu {
 
-Network::Network(const Model& model, int k) : model_(&model), k_(k) {
-  if (!model.has_bits(k)) {
-    throw Error(model.manifest_path() + ": no parameters for k=" + std::to_string(k));
-  }
+Network::Network(const Model& model, int k) : Network(model, Precision::uniform(model, k)) {}
+
+Network::Network(const Model& model, const Precision& precision)
+    : model_(&model), precision_(precision), requant_(requantization(model, precision)) {
   if (model.act_bits() > 8) {
     throw Error(model.manifest_path() + ": act_bits " + std::to_string(model.act_bits()) +
                 " exceeds the 8 bits of the fast kernels");
   }
-  for (const Op& op : model.ops()) {
+  for (size_t i = 0; i < model.ops().size(); ++i) {
+    const Op& op = model.ops()[i];
     weights_.emplace_back();
     stages_.emplace_back();
     if (op.kind == OpKind::Conv || op.kind == OpKind::Fc) {
-      weights_.back() = prepare_weights(op, 0, k, model.act_bits(), model.accumulator_bits());
-      stages_.back() = output_stage(op, k, model.act_bits());
+      weights_.back() = prepare_weights(op, 0, precision.k(i), model.act_bits(),
+                                        model.accumulator_bits());
+      stages_.back() = output_stage(op, requant_[i], model.act_bits());
     }
   }
   // The int32 output of a conv without ReLU that only an add reads need never reach memory.
@@ -52,8 +54,8 @@ void Network::forward_fused(size_t index, OpMaps& maps, const uint8_t* pixels, i
   const bool shortcut_bytes = writes_bytes(model_->ops()[shortcut]);
   int32_t mult = 1, shift = 0;
   if (op.rescale_shortcut) {
-    mult = op.requant_at(k_).mult[0];
-    shift = op.requant_at(k_).shift[0];
+    mult = requant_[index].mult[0];
+    shift = requant_[index].shift[0];
   }
   const Op& conv = model_->ops()[residual];
   conv_residual_add(weights_[residual], stages_[residual],
@@ -82,7 +84,7 @@ void Network::forward_op(size_t index, OpMaps& maps, const uint8_t* pixels, int 
     case OpKind::Add: {
       const size_t shortcut = input(1);
       const bool shortcut_bytes = writes_bytes(model_->ops()[shortcut]);
-      residual_add(op, k_, model_->act_bits(), maps.words[input(0)],
+      residual_add(op, requant_[index], model_->act_bits(), maps.words[input(0)],
                    shortcut_bytes ? &maps.bytes[shortcut] : nullptr,
                    shortcut_bytes ? nullptr : &maps.words[shortcut], begin, end, maps.bytes[index]);
       break;

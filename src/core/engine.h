@@ -1,5 +1,5 @@
-// The fast whole-network path of `bsnpu eval`: the model prepared once for one k (weights of
-// planes 1..k in the kernel layout, output stages), run layer-major: each worker thread takes its
+// The fast whole-network path of `bsnpu eval`: the model prepared once for one precision (weights
+// of planes 1..k of each layer in the kernel layout, output stages), run layer-major: each worker thread takes its
 // own batch of images through one layer before the next layer starts, so each layer's weights are
 // reused across the batch while they are in cache.
 #pragma once
@@ -12,6 +12,7 @@
 #include "core/fast_conv.h"
 #include "core/layer_ops.h"
 #include "core/model.h"
+#include "core/precision.h"
 
 namespace bsnpu {
 
@@ -24,8 +25,10 @@ class Network {
  public:
   // Throws bsnpu::Error if the model has no parameters at k, or a layer could overflow.
   Network(const Model& model, int k);
+  // Each layer at its own k, requantized as core/precision.h describes.
+  Network(const Model& model, const Precision& precision);
 
-  int k() const { return k_; }
+  const Precision& precision() const { return precision_; }
   const Model& model() const { return *model_; }
   int num_classes() const { return model_->num_classes(); }
   // Runs op `index` for images [begin, end) of `maps` (its inputs already computed); `pixels`
@@ -41,7 +44,8 @@ class Network {
                      ConvScratch& scratch) const;
 
   const Model* model_;
-  int k_;
+  Precision precision_;
+  std::vector<Requant> requant_;      // by op index: what each op runs with
   std::vector<ConvWeights> weights_;  // by op index (empty for other ops)
   std::vector<OutputStage> stages_;
   std::vector<bool> runs_with_add_;  // by op index: a conv whose only consumer is an add

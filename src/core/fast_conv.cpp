@@ -347,10 +347,18 @@ ConvWeights prepare_weights(const Op& op, int first_plane, int last_plane, int a
 }
 
 OutputStage output_stage(const Op& op, int k, int act_bits) {
+  return output_stage(op, op.requant_at(k), act_bits);
+}
+
+OutputStage output_stage(const Op& op, const Requant& requant, int act_bits) {
   if (op.kind != OpKind::Conv && op.kind != OpKind::Fc) {
     throw Error(op.name + ": not a conv or fc layer");
   }
-  const Requant& requant = op.requant_at(k);
+  const size_t channels = static_cast<size_t>(op.out_channels);
+  if (requant.mult.size() != channels || requant.offset.size() != channels ||
+      requant.shift.size() != channels) {
+    throw Error(op.name + ": requantization parameters do not match its channels");
+  }
   OutputStage stage;
   const size_t padded_channels = static_cast<size_t>(round_up(op.out_channels, 16));
   stage.mult.assign(padded_channels, 0);

@@ -45,6 +45,9 @@ struct OutputStage {
   int64_t low = 0, high = 0;
 };
 OutputStage output_stage(const Op& op, int k, int act_bits);
+// The same with the given (per-channel) requantization, e.g. a re-targeted one
+// (core/precision.h).
+OutputStage output_stage(const Op& op, const Requant& requant, int act_bits);
 
 // Scratch space of the kernels; one per thread.
 struct ConvScratch {

@@ -73,7 +73,7 @@ void shift_accumulate(WordMap& acc, const WordMap& sums, int planes, int accumul
   }
 }
 
-void residual_add(const Op& add, int k, int act_bits, const WordMap& residual,
+void residual_add(const Op& add, const Requant& rescale, int act_bits, const WordMap& residual,
                   const ByteMap* shortcut_u8, const WordMap* shortcut_i32, int begin, int end,
                   ByteMap& out) {
   if ((shortcut_u8 == nullptr) == (shortcut_i32 == nullptr) ||
@@ -83,8 +83,11 @@ void residual_add(const Op& add, int k, int act_bits, const WordMap& residual,
   }
   int32_t mult = 1, shift = 0;
   if (add.rescale_shortcut) {
-    mult = add.requant_at(k).mult[0];
-    shift = add.requant_at(k).shift[0];
+    if (rescale.mult.empty() || rescale.shift.empty()) {
+      throw Error(add.name + ": no shortcut rescale parameters");
+    }
+    mult = rescale.mult[0];
+    shift = rescale.shift[0];
   }
   const int64_t act_max = (int64_t{1} << act_bits) - 1;
   // Rows are contiguous where no map pads its channels: one kernel call per row, not per pixel.

@@ -31,8 +31,9 @@ void quantize_images(const uint8_t* pixels, int begin, int end, int act_bits, By
 void shift_accumulate(WordMap& acc, const WordMap& sums, int planes, int accumulator_bits,
                       int begin, int end);
 
-// The add op for images [begin, end): out = clamp(residual + rescaled shortcut, 0, 2^a - 1).
-void residual_add(const Op& add, int k, int act_bits, const WordMap& residual,
+// The add op for images [begin, end): out = clamp(residual + rescaled shortcut, 0, 2^a - 1);
+// `rescale` is the shortcut's scalar (M, S) in force (read only with rescale_shortcut).
+void residual_add(const Op& add, const Requant& rescale, int act_bits, const WordMap& residual,
                   const ByteMap* shortcut_u8, const WordMap* shortcut_i32, int begin, int end,
                   ByteMap& out);
 

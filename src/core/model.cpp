@@ -107,6 +107,48 @@ Requant load_requant(const SafetensorsFile& file, const std::string& name, int k
   return requant;
 }
 
+// A conv without relu takes the scale of the add it feeds (its output is at the block's scale).
+// Returns whether every op with an unsigned output, and every such conv, has a scale at each k.
+bool complete_scales(std::vector<Op>& ops, const std::vector<int>& bits) {
+  for (const Op& op : ops) {
+    if (op.kind != OpKind::Add) continue;
+    for (int input : op.inputs) {
+      Op& source = ops[static_cast<size_t>(input)];
+      if (source.kind == OpKind::Conv && !source.relu) source.scale = op.scale;
+    }
+  }
+  for (const Op& op : ops) {
+    if (!unsigned_output(op) && op.kind != OpKind::Conv) continue;
+    for (int k : bits) {
+      if (op.scale.size() < static_cast<size_t>(k) || !(op.scale[static_cast<size_t>(k - 1)] > 0)) {
+        return false;
+      }
+    }
+  }
+  return true;
+}
+
+// per_bits.<k>.activation_scales.<tensor> of every unsigned output, for each k of `bits` (the
+// manifest's record of the calibration; mixed precision re-targets with them).
+void load_scales(FieldReader& top, std::vector<Op>& ops, const std::vector<int>& bits) {
+  if (!top.find("per_bits")) return;
+  FieldReader per_bits = top.required_object("per_bits");
+  for (int k : bits) {
+    FieldReader scales =
+        per_bits.required_object(std::to_string(k)).required_object("activation_scales");
+    for (Op& op : ops) {
+      if (!unsigned_output(op)) continue;
+      const json& value = scales.require(op.output);
+      // Scales are ratios of real ranges to 2^a - 1 codes: far inside (2^-60, 2^60).
+      if (!value.is_number() || !(value.get<double>() > 0x1p-60 && value.get<double>() < 0x1p60)) {
+        scales.fail(op.output, "must be a positive number in 2^-60..2^60");
+      }
+      op.scale.resize(8, 0.0);
+      op.scale[static_cast<size_t>(k - 1)] = value.get<double>();
+    }
+  }
+}
+
 }  // namespace
 
 int Op::out_c() const { return out_channels; }
@@ -128,6 +170,7 @@ Model Model::from_ops(std::vector<Op> ops, int act_bits, int accumulator_bits,
   model.act_bits_ = act_bits;
   model.accumulator_bits_ = accumulator_bits;
   model.bits_ = std::move(bits);
+  model.has_scales_ = complete_scales(model.ops_, model.bits_);
   model.manifest_path_ = "(in memory)";
   return model;
 }
@@ -341,6 +384,8 @@ Model Model::parse_manifest(
     model.ops_.push_back(std::move(op));
   }
   if (model.ops_.back().kind != OpKind::Fc) top.fail("graph", "the last op must be the fc");
+  load_scales(top, model.ops_, model.bits_);
+  model.has_scales_ = complete_scales(model.ops_, model.bits_);
   return model;
 }
 

@@ -39,6 +39,11 @@ struct Op {
   std::vector<int32_t> zero_point;        // Input: per-channel zero point (conv1 padding)
   std::vector<int32_t> pad_value;         // Conv: per input channel (input zero point or 0)
   int64_t accumulator_bound_k8 = 0;
+  // Real value of one output code at k (index k - 1), from the manifest's
+  // per_bits.<k>.activation_scales: unsigned outputs their tensor's scale, a conv without relu
+  // that of the add it feeds (its output is at the block's scale). Empty when the manifest has no
+  // per_bits (then only uniform precisions can run: core/precision.h).
+  std::vector<double> scale;
   // Output tensor shape: channels x hw x hw (hw = 1 for pool and logits).
   int out_c() const;
   int out_spatial() const;
@@ -60,6 +65,8 @@ class Model {
   static Model parse(const std::string& manifest_text, const std::string& manifest_path,
                      std::vector<uint8_t> tensors);
   // A model built in memory (tests, tools): ops as Model::load would fill them, inputs first.
+  // has_scales() is true when every op with an unsigned output (and every conv without relu
+  // feeding an add) has a scale for each k of bits.
   static Model from_ops(std::vector<Op> ops, int act_bits, int accumulator_bits,
                         std::vector<int> bits);
 
@@ -70,6 +77,8 @@ class Model {
   int num_classes() const;
   const std::vector<int>& bits() const { return bits_; }  // the k with parameters, ascending
   bool has_bits(int k) const;
+  // Whether every op that has a scale has one for each k of bits() (mixed precision needs them).
+  bool has_scales() const { return has_scales_; }
   const std::string& manifest_path() const { return manifest_path_; }
   const std::string& tensors_path() const { return tensors_path_; }
   const std::string& tensors_sha256() const { return tensors_sha256_; }  // of the whole file
@@ -81,6 +90,7 @@ class Model {
       const std::function<SafetensorsFile(const std::string& path)>& open_tensors);
   std::vector<Op> ops_;
   std::vector<int> bits_;
+  bool has_scales_ = false;
   int act_bits_ = 8;
   int accumulator_bits_ = 32;
   std::string manifest_path_;

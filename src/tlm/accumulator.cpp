@@ -144,18 +144,17 @@ void Accumulator::post_process(const NpuPayload& payload) {
   const size_t index = static_cast<size_t>(layer);
   const Op& op = model_.op(layer);
   check_planes(payload, payload.k);
-  auto stage = stages_.find({layer, payload.k});
-  if (stage == stages_.end()) {
-    stage = stages_
-                .emplace(std::make_pair(layer, payload.k),
-                         output_stage(op, payload.k, model_.act_bits()))
-                .first;
+  if (!payload.requant || payload.requant->size() != model_.ops().size()) {
+    throw Error(op.name + ": post-processing without the requantization of every op");
   }
+  const std::vector<Requant>& requant = *payload.requant;
+  const OutputStage stage = output_stage(op, requant[index], model_.act_bits());
   const NpuPayload out = map_of(layer);
   // The ops fused into this layer's output stage, in graph order (the residual add, the pool),
   // with the maps they read and write.
   struct Fused {
     const Op* op;
+    size_t index;
     NpuPayload result, first, second;
   };
   std::vector<Fused> fused;
@@ -165,16 +164,17 @@ void Accumulator::post_process(const NpuPayload& payload) {
     if (next.kind != OpKind::Add && next.kind != OpKind::AvgPool) {
       throw Error(next.name + ": cannot be fused into " + op.name);
     }
-    fused.push_back({&next, map_of(static_cast<int>(i)), map_of(next.inputs.at(0)),
+    fused.push_back({&next, i, map_of(static_cast<int>(i)), map_of(next.inputs.at(0)),
                      next.kind == OpKind::Add ? map_of(next.inputs.at(1)) : NpuPayload{}});
   }
   // One parallel pass per layer: each worker post-processes its own images end to end.
   workers_.run(payload.images, [&](int begin, int end, int) {
-    requantize_map(sums_[index], stage->second, begin, end, out.bytes,
+    requantize_map(sums_[index], stage, begin, end, out.bytes,
                    out.bytes ? nullptr : out.words);
     for (const Fused& next : fused) {
       if (next.op->kind == OpKind::Add) {
-        residual_add(*next.op, payload.k, model_.act_bits(), *next.first.words, next.second.bytes,
+        residual_add(*next.op, requant[next.index], model_.act_bits(),
+                     *next.first.words, next.second.bytes,
                      next.second.bytes ? nullptr : next.second.words, begin, end,
                      *next.result.bytes);
       } else {

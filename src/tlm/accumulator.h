@@ -11,16 +11,15 @@
 //  - Functional: PartialSumTarget names the map the MacArray writes the partial sums S of planes
 //    (from, to] of a batch into: r itself from plane 0 (r <- S), a staging map otherwise;
 //    AccumulatePlanes then continues r <- 2^(to - from) r + S, so a layer's accumulation can
-//    resume with more planes; PostProcess runs the output stage of a layer at k and every op
-//    fused into it.
+//    resume with more planes; PostProcess runs the output stage of a layer with the
+//    requantization the payload names (its k's BN set, re-targeted under a mixed precision) and
+//    every op fused into it.
 #pragma once
 
 #include <tlm_utils/simple_initiator_socket.h>
 #include <tlm_utils/simple_target_socket.h>
 
-#include <map>
 #include <systemc>
-#include <utility>
 #include <vector>
 
 #include "arch/actions.h"
@@ -69,7 +68,6 @@ class Accumulator : public sc_core::sc_module {
   std::vector<WordMap> sums_;                          // by layer: r of the batch
   std::vector<WordMap> staging_;                       // by layer: S of planes after the first
   std::vector<int> planes_;                            // by layer: planes accumulated into r
-  std::map<std::pair<int, int>, OutputStage> stages_;  // by (layer, k)
 };
 
 }  // namespace bsnpu::tlm

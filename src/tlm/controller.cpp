@@ -129,15 +129,14 @@ void Controller::run_timing(const arch::Schedule& schedule,
   uint64_t spill_done = 0;  // the current layer's spill is back
   for (const arch::Pass& pass : schedule.passes) {
     arch::LayerTiming& row = layers[static_cast<size_t>(pass.layer)];
-    const arch::Layer& layer = workload_.layers[static_cast<size_t>(pass.layer)];
     if (pass.layer_begin) {
       row.start_cycle = layer_ready;
-      if (restore_sums_ && reads_image(layer)) {
+      if (restore_sums_ && reads_image(workload_, static_cast<size_t>(pass.layer))) {
         // An escalation continues r: it comes back from DRAM before the layer's first pass.
         NpuPayload restore;
         restore.command = Command::SumsRestore;
         restore.layer = pass.layer;
-        restore.bits = sums_bits(layer);
+        restore.bits = sums_bits(workload_.layers[static_cast<size_t>(pass.layer)]);
         const uint64_t restored = transport(activation_port, restore, timebase_, layer_ready);
         row.stall(arch::Stall::Dram, restored - layer_ready);
         layer_ready = restored;
@@ -227,12 +226,12 @@ void Controller::run_timing(const arch::Schedule& schedule,
       const uint64_t drained = transport(accumulator_port, drain_request, timebase_, layer_end);
       row.stall(arch::Stall::Drain, drained - layer_end + drain);
       layer_end = drained + drain;
-      if (save_sums_ && reads_image(layer)) {
+      if (save_sums_ && reads_image(workload_, static_cast<size_t>(pass.layer))) {
         // r stays in DRAM for a possible escalation: written out before the next layer starts.
         NpuPayload save;
         save.command = Command::SumsSave;
         save.layer = pass.layer;
-        save.bits = sums_bits(layer);
+        save.bits = sums_bits(workload_.layers[static_cast<size_t>(pass.layer)]);
         const uint64_t saved = transport(activation_port, save, timebase_, layer_end);
         row.stall(arch::Stall::Spill, saved - layer_end);
         layer_end = saved;
@@ -250,16 +249,19 @@ void Controller::run_timing(const arch::Schedule& schedule,
   keeper_.sync();
 }
 
-bool Controller::reads_image(const arch::Layer& layer) const {
-  return layer.weighted() &&
-         workload_.layers.at(static_cast<size_t>(layer.inputs.at(0))).kind == OpKind::Input;
+bool reads_image(const arch::Workload& workload, size_t layer) {
+  const arch::Layer& op = workload.layers.at(layer);
+  return op.weighted() &&
+         workload.layers.at(static_cast<size_t>(op.inputs.at(0))).kind == OpKind::Input;
 }
 
 uint64_t Controller::sums_bits(const arch::Layer& layer) const {
   return layer.output_elements() * static_cast<uint64_t>(workload_.accumulator_bits);
 }
 
-std::vector<int32_t> Controller::run_layers(int images, int k, int conv1_from) {
+std::vector<int32_t> Controller::run_layers(int images, const Precision& precision,
+                                            const std::vector<Requant>& requant,
+                                            int conv1_from) {
   for (size_t index = 0; index < workload_.layers.size(); ++index) {
     const arch::Layer& layer = workload_.layers[index];
     if (!layer.weighted()) continue;
@@ -268,14 +270,12 @@ std::vector<int32_t> Controller::run_layers(int images, int k, int conv1_from) {
     step.images = images;
     step.command = Command::ComputePlanes;
     // The image is unchanged: a layer reading it continues its accumulator.
-    step.from_plane =
-        workload_.layers.at(static_cast<size_t>(layer.inputs.at(0))).kind == OpKind::Input
-            ? conv1_from
-            : 0;
-    step.to_plane = k;
+    step.from_plane = reads_image(workload_, index) ? conv1_from : 0;
+    step.to_plane = precision.k(index);
     transport(array_port, step, timebase_);
     step.command = Command::PostProcess;
-    step.k = k;
+    step.k = step.to_plane;
+    step.requant = &requant;
     transport(accumulator_port, step, timebase_);
   }
   NpuPayload logits;
@@ -288,12 +288,13 @@ std::vector<int32_t> Controller::run_layers(int images, int k, int conv1_from) {
 }
 
 void Controller::run_functional(FunctionalJob& job) {
+  if (!job.precision || !job.requant) throw Error(std::string(name()) + ": a job without precision");
   NpuPayload load;
   load.command = Command::LoadImages;
   load.image_pixels = job.pixels;
   load.images = job.images;
   transport(activation_port, load, timebase_);
-  job.logits = run_layers(job.images, job.k, 0);
+  job.logits = run_layers(job.images, *job.precision, *job.requant, 0);
 }
 
 void Controller::run_stream(StreamJob& job) {
@@ -322,7 +323,9 @@ void Controller::run_stream(StreamJob& job) {
           loaded = true;
         }
         // Continue the accumulator when it holds this frame's planes (a memo hit computed none).
-        result.logits = run_layers(1, k, held == from ? from : 0);
+        const size_t at = static_cast<size_t>(k - 1);
+        result.logits =
+            run_layers(1, job.precisions.at(at), job.requants.at(at), held == from ? from : 0);
         held = k;
         if (memo) *memo = result.logits;
       }

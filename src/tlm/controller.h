@@ -5,8 +5,9 @@
 //    weight SRAM allows (double buffering), so a pass waits only when bandwidth or space is
 //    short; the thread's local time runs ahead of SystemC time under a tlm_quantumkeeper;
 //  - a functional job runs a batch of real images: the ActivationBuffer loads them, then for
-//    each conv and fc the MacArray computes planes 1..k and the Accumulator post-processes with
-//    the BN set of k; the logits come back from the ActivationBuffer;
+//    each conv and fc the MacArray computes planes 1..k of that layer's k and the Accumulator
+//    post-processes with the requantization the precision gives it (the BN set of its k,
+//    re-targeted for a mixed vector); the logits come back from the ActivationBuffer;
 //  - a stream job runs frames one at a time (batch of one: a policy's choice for frame t depends
 //    on frame t-1) under a dynamic-precision policy (arch/policy.h): each frame's first run at the
 //    policy's k, then, while the policy asks, an escalation from k_a to k_b that continues the
@@ -28,16 +29,18 @@
 #include "arch/schedule.h"
 #include "arch/timing.h"
 #include "arch/workload.h"
+#include "core/precision.h"
 #include "tlm/payload.h"
 
 namespace bsnpu::tlm {
 
-// A batch of real images through the NPU at k.
+// A batch of real images through the NPU at a precision (both pointers outlive the job).
 struct FunctionalJob {
   const uint8_t* pixels = nullptr;  // images x 3 x 32 x 32, channel-major
   int images = 0;
-  int k = 8;
-  std::vector<int32_t> logits;  // out: [images][classes]
+  const Precision* precision = nullptr;
+  const std::vector<Requant>* requant = nullptr;  // requantization(model, *precision)
+  std::vector<int32_t> logits;                    // out: [images][classes]
 };
 
 // One run of a frame: every weighted layer at k planes, except the layers reading the image,
@@ -68,12 +71,20 @@ struct FrameResult {
 // hit runs k fresh; the runs recorded are the policy's either way.
 struct StreamJob {
   size_t frames = 0;
+  // By k - 1, up to the policy's highest k: every layer at k, and its requantization
+  // (Npu::stream fills them).
+  std::vector<Precision> precisions;
+  std::vector<std::vector<Requant>> requants;
   std::function<void(size_t, uint8_t*)> render;
   arch::Policy* policy = nullptr;
   std::vector<std::vector<int32_t>>* memo = nullptr;
   std::function<void(size_t)> progress;  // frames done
   std::vector<FrameResult> results;      // out
 };
+
+// Whether weighted layer `layer` reads the network's input image (the first conv): its input is
+// the same for every run of a frame, so an escalation continues its accumulator.
+bool reads_image(const arch::Workload& workload, size_t layer);
 
 class Controller : public sc_core::sc_module {
  public:
@@ -102,9 +113,10 @@ class Controller : public sc_core::sc_module {
   void run_timing(const arch::Schedule& schedule, std::vector<arch::LayerTiming>& layers);
   void run_functional(FunctionalJob& job);
   void run_stream(StreamJob& job);
-  // Every weighted layer of the loaded batch at k, the layers reading the image continuing from
-  // conv1_from planes; returns the logits.
-  std::vector<int32_t> run_layers(int images, int k, int conv1_from);
+  // Every weighted layer of the loaded batch at its k of `precision`, the layers reading the
+  // image continuing from conv1_from planes; returns the logits.
+  std::vector<int32_t> run_layers(int images, const Precision& precision,
+                                  const std::vector<Requant>& requant, int conv1_from);
   void issue_fetches(const arch::Schedule& schedule, uint64_t when);
   // When fetch `fetch` is in the weight SRAM (placing its DRAM transfer on first use).
   uint64_t fetch_done(size_t fetch);
@@ -122,7 +134,6 @@ class Controller : public sc_core::sc_module {
   StreamJob* stream_ = nullptr;
   // The bits of r of a layer reading the image (its outputs x accumulator bits).
   uint64_t sums_bits(const arch::Layer& layer) const;
-  bool reads_image(const arch::Layer& layer) const;
   std::exception_ptr failure_;
   // Weight refill state of the running timing job.
   uint64_t free_weight_bits_ = 0;

@@ -47,28 +47,32 @@ void Npu::run_job() {
 }
 
 arch::TimingResult Npu::simulate_timing(int k) {
-  return simulate(arch::build_schedule(workload_, config_, k), false, false);
+  return simulate_timing(arch::uniform_planes(workload_, k));
+}
+
+arch::TimingResult Npu::simulate_timing(const std::vector<PlaneRange>& planes) {
+  return simulate(arch::build_schedule(workload_, config_, planes), false, false);
 }
 
 arch::TimingResult Npu::simulate_run(const FrameRun& run) {
-  if (run.conv1_from > 0) throw Error("escalation timing needs per-layer plane ranges");
-  return simulate(arch::build_schedule(workload_, config_, run.k), false, run.keep_sums);
+  std::vector<PlaneRange> planes = arch::uniform_planes(workload_, run.k);
+  for (size_t layer = 0; layer < workload_.layers.size(); ++layer) {
+    if (reads_image(workload_, layer)) planes[layer].first = run.conv1_from;
+  }
+  return simulate(arch::build_schedule(workload_, config_, planes), run.conv1_from > 0,
+                  run.keep_sums);
 }
 
 double Npu::image_mac_share() const {
   uint64_t image = 0;
-  for (const arch::Layer& layer : workload_.layers) {
-    if (layer.weighted() &&
-        workload_.layers.at(static_cast<size_t>(layer.inputs.at(0))).kind == OpKind::Input) {
-      image += layer.macs();
-    }
+  for (size_t layer = 0; layer < workload_.layers.size(); ++layer) {
+    if (reads_image(workload_, layer)) image += workload_.layers[layer].macs();
   }
   return static_cast<double>(image) / static_cast<double>(workload_.total_macs());
 }
 
 arch::TimingResult Npu::simulate(const arch::Schedule& schedule, bool restore_sums,
                                  bool save_sums) {
-  const int k = schedule.k;
   const size_t layers = workload_.layers.size();
   dram.reset(layers);
   weight_memory.reset(layers);
@@ -76,7 +80,8 @@ arch::TimingResult Npu::simulate(const arch::Schedule& schedule, bool restore_su
   mac_array.reset(layers);
   accumulator.reset(layers);
   arch::TimingResult result;
-  result.k = k;
+  result.k = schedule.k;
+  result.planes = schedule.planes;
   result.weights_resident = schedule.weights_resident;
   controller.post_timing(&schedule, &result.layers, restore_sums, save_sums);
   run_job();
@@ -102,9 +107,12 @@ arch::TimingResult Npu::simulate(const arch::Schedule& schedule, bool restore_su
 
 Classification Npu::classify(const uint8_t* pixels, size_t images, int k,
                              const std::function<void(size_t)>& progress) {
-  if (!model_.has_bits(k)) {
-    throw Error(model_.manifest_path() + ": no parameters for k=" + std::to_string(k));
-  }
+  return classify(pixels, images, Precision::uniform(model_, k), progress);
+}
+
+Classification Npu::classify(const uint8_t* pixels, size_t images, const Precision& precision,
+                             const std::function<void(size_t)>& progress) {
+  const std::vector<Requant> requant = requantization(model_, precision);
   const size_t classes = static_cast<size_t>(model_.num_classes());
   Classification result;
   result.logits.reserve(images * classes);
@@ -114,7 +122,8 @@ Classification Npu::classify(const uint8_t* pixels, size_t images, int k,
     FunctionalJob job;
     job.pixels = pixels + first * kImageBytes;
     job.images = static_cast<int>(std::min(batch, images - first));
-    job.k = k;
+    job.precision = &precision;
+    job.requant = &requant;
     controller.post_functional(&job);
     run_job();
     result.logits.insert(result.logits.end(), job.logits.begin(), job.logits.end());
@@ -133,6 +142,12 @@ void Npu::stream(StreamJob& job) {
     if (!model_.has_bits(k)) {
       throw Error(model_.manifest_path() + ": no parameters for k=" + std::to_string(k));
     }
+  }
+  job.precisions.clear();
+  job.requants.clear();
+  for (int k = 1; k <= job.policy->config().max_k(); ++k) {
+    job.precisions.push_back(Precision::uniform(model_, k));
+    job.requants.push_back(requantization(model_, job.precisions.back()));
   }
   if (job.memo && job.memo->size() != job.frames * 8) {
     throw Error("stream: the memo must hold 8 entries per frame");

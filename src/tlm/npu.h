@@ -28,7 +28,9 @@ class Npu : public sc_core::sc_module {
   Npu(sc_core::sc_module_name name, const arch::NpuConfig& config, const Model& model, int threads);
 
   const arch::Workload& workload() const { return workload_; }
-  // Simulates the timing of one inference at k planes (data-independent).
+  // Simulates the timing of one inference (data-independent) with each layer's weight planes
+  // (first, last] (arch::build_schedule), or every layer at k.
+  arch::TimingResult simulate_timing(const std::vector<PlaneRange>& planes);
   arch::TimingResult simulate_timing(int k);
   // Simulates one run of a frame of a stream (docs/dynamic-precision.md): an escalation's
   // schedule (the first conv over planes (conv1_from, k], every other layer (0, k]) with r
@@ -37,9 +39,11 @@ class Npu : public sc_core::sc_module {
   // The share of the network's MACs in the layers that read the image (the first conv): the
   // part of a run an escalation reuses.
   double image_mac_share() const;
-  // Runs the images (consecutive 3x32x32 uint8) through the modules at k, in batches of
-  // kBatchImages per worker thread; `progress`, when set, gets the number of images done after
-  // each batch.
+  // Runs the images (consecutive 3x32x32 uint8) through the modules, each layer at its k of
+  // `precision`, in batches of kBatchImages per worker thread; `progress`, when set, gets the
+  // number of images done after each batch.
+  Classification classify(const uint8_t* pixels, size_t images, const Precision& precision,
+                          const std::function<void(size_t)>& progress = nullptr);
   Classification classify(const uint8_t* pixels, size_t images, int k,
                           const std::function<void(size_t)>& progress = nullptr);
   // Runs a stream of frames under a dynamic-precision policy (Controller, StreamJob): the

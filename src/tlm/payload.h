@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 #include <systemc>
 #include <tlm>
 
@@ -77,7 +78,9 @@ struct NpuPayload : ::tlm::tlm_extension<NpuPayload> {
   // Functional
   int images = 0;                         // the batch
   int from_plane = 0, to_plane = 0;       // planes from_plane + 1 .. to_plane
-  int k = 8;                              // PostProcess: the BN set in force
+  int k = 8;                              // PostProcess: the planes r must hold (the layer's k)
+  const std::vector<Requant>* requant = nullptr;  // PostProcess: each op's, by op index
+                                                  // (core/precision.h requantization)
   const uint8_t* image_pixels = nullptr;  // LoadImages: images x 3 x 32 x 32
   const ConvWeights* weights = nullptr;   // ServePlanes: out
   ByteMap* bytes = nullptr;               // MapAccess: out (unsigned outputs)
