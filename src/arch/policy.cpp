@@ -52,6 +52,7 @@ PolicyConfig read_policy(const json& document, const std::string& file) {
       if (config.k_max < config.k_min) top.fail("k_max", "must not be below k_min");
       config.step = top.find("step") ? top.int_in("step", 1, 7) : 1;
       config.threshold = threshold_field(top, "threshold");
+      config.reuse_first_conv = top.get<bool>("reuse_first_conv", true);
       break;
     case PolicyKind::Temporal:
     case PolicyKind::SceneGated:
@@ -62,6 +63,7 @@ PolicyConfig read_policy(const json& document, const std::string& file) {
         config.threshold = threshold_field(top, "threshold");
       } else {
         config.logit_change = threshold_field(top, "logit_change");
+        config.reuse_first_conv = top.get<bool>("reuse_first_conv", true);
       }
       break;
   }
@@ -153,6 +155,7 @@ nlohmann::ordered_json PolicyConfig::describe() const {
       out["k_max"] = k_max;
       out["step"] = step;
       out["threshold"] = threshold;
+      out["reuse_first_conv"] = reuse_first_conv;
       break;
     case PolicyKind::Temporal:
       out["k_low"] = k_low;
@@ -163,6 +166,7 @@ nlohmann::ordered_json PolicyConfig::describe() const {
       out["k_low"] = k_low;
       out["k_high"] = k_high;
       out["logit_change"] = logit_change;
+      out["reuse_first_conv"] = reuse_first_conv;
       break;
   }
   return out;

@@ -21,6 +21,10 @@
 //                 logit_change, the scene is taken as unchanged and the frame outputs the
 //                 prediction held from the scene's last k_high run; otherwise it escalates to
 //                 k_high and holds that prediction.
+// Every kind that escalates (confidence, scene_gated) takes "reuse_first_conv" (default true):
+// an escalation continues the first conv's accumulator r, which a run that may escalate must
+// keep (written to DRAM: it does not fit on chip); false recomputes the first conv instead
+// (docs/dynamic-precision.md compares the two costs).
 // The margin of a run is its top-1 logit minus its top-2 logit, in logit units.
 #pragma once
 
@@ -37,14 +41,15 @@ struct PolicyConfig {
   std::string file;
   std::string name;
   PolicyKind kind = PolicyKind::Static;
-  int k = 8;                  // static
-  bool smoothing = false;     // static: with the scene gate (logit_change)
-  int k_min = 1, k_max = 8;   // confidence
-  int step = 1;               // confidence
-  int k_low = 1, k_high = 8;  // temporal, scene_gated
-  double threshold = 0;       // confidence, temporal: margin in logit units
-  double logit_change = 0;    // scene_gated, static with smoothing: logit units
-  std::string sweep_field;    // empty: no sweep
+  int k = 8;                     // static
+  bool smoothing = false;        // static: with the scene gate (logit_change)
+  int k_min = 1, k_max = 8;      // confidence
+  int step = 1;                  // confidence
+  int k_low = 1, k_high = 8;     // temporal, scene_gated
+  double threshold = 0;          // confidence, temporal: margin in logit units
+  double logit_change = 0;       // scene_gated, static with smoothing: logit units
+  bool reuse_first_conv = true;  // confidence, scene_gated: escalations continue conv1's r
+  std::string sweep_field;       // empty: no sweep
   std::vector<double> sweep_values;
   nlohmann::json document;  // as parsed (sweep points are re-parsed from it)
 

@@ -307,7 +307,8 @@ void Controller::run_stream(StreamJob& job) {
     int held = 0;  // planes the first conv's accumulator holds for this frame
     int k = policy.begin_frame();
     for (int from = 0; k != 0;) {
-      result.runs.push_back({from, k, policy.may_escalate(k)});
+      const bool reuse = policy.config().reuse_first_conv;
+      result.runs.push_back({reuse ? from : 0, k, reuse && policy.may_escalate(k)});
       std::vector<int32_t>* memo =
           job.memo ? &job.memo->at(frame * 8 + static_cast<size_t>(k - 1)) : nullptr;
       if (memo && !memo->empty()) {
@@ -324,8 +325,9 @@ void Controller::run_stream(StreamJob& job) {
         }
         // Continue the accumulator when it holds this frame's planes (a memo hit computed none).
         const size_t at = static_cast<size_t>(k - 1);
-        result.logits =
-            run_layers(1, job.precisions.at(at), job.requants.at(at), held == from ? from : 0);
+        const int continued = result.runs.back().conv1_from;
+        result.logits = run_layers(1, job.precisions.at(at), job.requants.at(at),
+                                   held == continued ? continued : 0);
         held = k;
         if (memo) *memo = result.logits;
       }

@@ -193,6 +193,12 @@ TEST(Policy, FileErrorsAreOneLineNamingTheField) {
                "p.json: sweep.values[1]: k: must be an integer in 1..8");
   expect_error(R"("policy": "static", "k": 2, "sweep": {"field": "k", "values": [1], "x": 0})",
                "p.json: sweep.x: unknown key");
+  expect_error(R"("policy": "temporal", "k_low": 1, "k_high": 4, "threshold": 1,
+                  "reuse_first_conv": false)",
+               "p.json: reuse_first_conv: unknown key");
+  expect_error(R"("policy": "confidence", "k_min": 1, "k_max": 4, "threshold": 1,
+                  "reuse_first_conv": 1)",
+               "p.json: reuse_first_conv: has the wrong type (number)");
 }
 
 }  // namespace

@@ -98,6 +98,13 @@ TEST(Stream, EscalationJumpsAndChainsGiveTheLogitsOfTheirLastK) {
   EXPECT_EQ(chain[0].runs[3].conv1_from, 7);
   expect_static_logits(chain, 8);
   expect_static_logits(bench().stream(always_escalate(2, 5, 3)), 5);
+  // Without reuse the first conv is recomputed: nothing kept, nothing continued.
+  const std::vector<FrameResult> recomputed =
+      bench().stream(always_escalate(1, 8, 7) + R"(, "reuse_first_conv": false)");
+  ASSERT_EQ(recomputed[0].runs.size(), 2u);
+  EXPECT_FALSE(recomputed[0].runs[0].keep_sums);
+  EXPECT_EQ(recomputed[0].runs[1].conv1_from, 0);
+  expect_static_logits(recomputed, 8);
 }
 
 TEST(Stream, AStaticPolicyIsTheStaticRun) {
