@@ -248,9 +248,12 @@ int Policy::after_run(int k, const int32_t* logits) {
       break;
   }
   // The scene gate (scene_gated, and static k with smoothing as the gate at low = high = k).
+  // Static smoothing gates on the logits' movement alone: with the scene gate's prediction
+  // test at one k the held answer would always be the frame's own (the identity).
   if (k == low) {
     bool unchanged = held_ >= 0 && !previous_low_.empty() &&
-                     argmax(previous_low_.data(), classes_) == prediction;
+                     (config_.kind == PolicyKind::Static ||
+                      argmax(previous_low_.data(), classes_) == prediction);
     for (int c = 0; unchanged && c < classes_; ++c) {
       const double moved = std::fabs(static_cast<double>(static_cast<int64_t>(logits[c]) -
                                                          previous_low_[static_cast<size_t>(c)])) *

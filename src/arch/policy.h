@@ -8,9 +8,12 @@
 //    "sweep": {"field": "threshold", "values": [0.5, 1, 2]}}        (optional, for --sweep)
 // KIND and its parameters (k in 1..8; thresholds in logit units, a logit being the int32 logit
 // times the model's logit_scale):
-//   "static"      k, and optionally logit_change: static k with the scene gate's smoothing
-//                 (as scene_gated below with k_low = k_high = k), so that the gain of precision
-//                 control stands apart from the gain of carrying answers across frames
+//   "static"      k, and optionally logit_change: static k with the scene gate's smoothing, so
+//                 that the gain of precision control stands apart from the gain of carrying
+//                 answers across frames: a frame whose logits all moved by at most logit_change
+//                 since the previous frame outputs the prediction held since the last frame that
+//                 moved more (the scene gate below at k_low = k_high = k, without its prediction
+//                 test, which at one k would make the held answer always the frame's own)
 //   "confidence"  k_min, k_max, step (default 1), threshold: start at k_min, escalate by step
 //                 (at most to k_max) while the margin is under threshold
 //   "temporal"    k_low, k_high, threshold: frame t runs k_high when frame t-1's margin was

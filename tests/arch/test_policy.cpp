@@ -141,9 +141,19 @@ TEST(Policy, StaticWithSmoothingIsTheSceneGateAtOneK) {
   EXPECT_EQ(frame(p, [](int) { return logits(1, 2.25); }), std::vector<int>{2});
   EXPECT_TRUE(p.carried());
   // A cut: the frame's own answer, held from now on.
-  EXPECT_EQ(frame(p, [](int) { return logits(3, 2.0); }), std::vector<int>{2});
+  EXPECT_EQ(frame(p, [](int) { return logits(3, 0.25); }), std::vector<int>{2});
   EXPECT_EQ(p.prediction(), 3);
   EXPECT_FALSE(p.carried());
+  // Class 0 overtakes class 3 by moving 0.5: the logits moved little, the held answer stays.
+  EXPECT_EQ(frame(p,
+                  [](int) {
+                    std::vector<int32_t> l = logits(3, 0.25);
+                    l[0] = static_cast<int32_t>(0.5 * 1024);
+                    return l;
+                  }),
+            std::vector<int>{2});
+  EXPECT_EQ(p.prediction(), 3);
+  EXPECT_TRUE(p.carried());
   EXPECT_FALSE(p.may_escalate(2));
 }
 
