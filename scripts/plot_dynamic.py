@@ -6,8 +6,10 @@ and prints the markdown tables and the bar checks that docs/dynamic-precision.md
 
     /usr/bin/python3 scripts/plot_dynamic.py [--traces traces/heldout/*.json] [--bsnpu build/bsnpu]
                                              [--out docs] [--threads 1] [--from-json FILE]
+                                             [--policies P ...]
 
---from-json redraws the figures and tables from a JSON this script wrote, without simulating.
+--from-json redraws the figures and tables from a JSON this script wrote, without simulating;
+with --policies P... as well, only those policies are run again and replaced in it.
 Thresholds were chosen on the development traces (traces/*.json); nothing here tunes anything.
 """
 import argparse
@@ -19,8 +21,9 @@ import tempfile
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 # The policy files, in plot order; "static" is the baseline the bars compare with.
-POLICIES = ["static", "smoothed_static", "confidence", "temporal", "scene_gated_3", "scene_gated_8"]
-DYNAMIC = ["confidence", "temporal", "scene_gated_3", "scene_gated_8"]
+POLICIES = ["static", "smoothed_static", "confidence", "temporal", "scene_gated_3", "scene_gated_8",
+            "scene_gated_3_hold", "scene_gated_8_hold"]
+DYNAMIC = POLICIES[2:]
 STYLE = {
     "static": ("k", "o", "-"),
     "smoothed_static": ("0.5", "s", "--"),
@@ -28,16 +31,18 @@ STYLE = {
     "temporal": ("tab:orange", "v", "-"),
     "scene_gated_3": ("tab:green", "D", "-"),
     "scene_gated_8": ("tab:red", "P", "-"),
+    "scene_gated_3_hold": ("tab:green", "D", ":"),
+    "scene_gated_8_hold": ("tab:red", "P", ":"),
 }
 
 
-def run_sweeps(traces, bsnpu, threads):
-    results = {}
+def run_sweeps(traces, policies, bsnpu, threads, results):
     with tempfile.TemporaryDirectory() as scratch:
         for trace in traces:
             name = pathlib.Path(trace).stem
-            results[name] = {"trace": str(pathlib.Path(trace).relative_to(ROOT)), "policies": {}}
-            for policy in POLICIES:
+            results.setdefault(name, {"trace": str(pathlib.Path(trace).resolve().relative_to(ROOT)),
+                                      "policies": {}})
+            for policy in policies:
                 path = ROOT / "configs" / "policies" / (policy + ".json")
                 out = pathlib.Path(scratch) / ("%s_%s.json" % (name, policy))
                 command = [bsnpu, "stream", "--trace", trace, "--policy", str(path), "--sweep",
@@ -135,12 +140,13 @@ def main():
     parser.add_argument("--out", default=str(ROOT / "docs"))
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--from-json")
+    parser.add_argument("--policies", nargs="+", choices=POLICIES, default=POLICIES,
+                        help="run only these (the others are read from --from-json)")
     args = parser.parse_args()
     out = pathlib.Path(args.out)
-    if args.from_json:
-        results = json.load(open(args.from_json))
-    else:
-        results = run_sweeps(args.traces, args.bsnpu, args.threads)
+    results = json.load(open(args.from_json)) if args.from_json else {}
+    if not args.from_json or args.policies != POLICIES:
+        run_sweeps(args.traces, args.policies, args.bsnpu, args.threads, results)
         (out / "dynamic-precision.json").write_text(json.dumps(results, indent=1) + "\n")
     for name, trace in results.items():
         print("### %s (`%s`)\n" % (name, trace["trace"]))

@@ -63,6 +63,7 @@ PolicyConfig read_policy(const json& document, const std::string& file) {
         config.threshold = threshold_field(top, "threshold");
       } else {
         config.logit_change = threshold_field(top, "logit_change");
+        config.hold_margin = top.find("hold_margin") ? threshold_field(top, "hold_margin") : 0.0;
         config.reuse_first_conv = top.get<bool>("reuse_first_conv", true);
       }
       break;
@@ -166,6 +167,7 @@ nlohmann::ordered_json PolicyConfig::describe() const {
       out["k_low"] = k_low;
       out["k_high"] = k_high;
       out["logit_change"] = logit_change;
+      out["hold_margin"] = hold_margin;
       out["reuse_first_conv"] = reuse_first_conv;
       break;
   }
@@ -251,7 +253,7 @@ int Policy::after_run(int k, const int32_t* logits) {
   // Static smoothing gates on the logits' movement alone: with the scene gate's prediction
   // test at one k the held answer would always be the frame's own (the identity).
   if (k == low) {
-    bool unchanged = held_ >= 0 && !previous_low_.empty() &&
+    bool unchanged = held_ >= 0 && held_margin_ >= config_.hold_margin && !previous_low_.empty() &&
                      (config_.kind == PolicyKind::Static ||
                       argmax(previous_low_.data(), classes_) == prediction);
     for (int c = 0; unchanged && c < classes_; ++c) {
@@ -269,6 +271,7 @@ int Policy::after_run(int k, const int32_t* logits) {
     if (high > k) return high;
   }
   held_ = prediction;  // the scene's new high-precision answer
+  held_margin_ = margin_;
   return 0;
 }
 

@@ -23,7 +23,8 @@
 //                 the previous frame's k_low prediction and no logit moved by more than
 //                 logit_change, the scene is taken as unchanged and the frame outputs the
 //                 prediction held from the scene's last k_high run; otherwise it escalates to
-//                 k_high and holds that prediction.
+//                 k_high and holds that prediction. Optional hold_margin (default 0): an answer
+//                 whose k_high margin is under it is not carried (the next frame escalates again).
 // Every kind that escalates (confidence, scene_gated) takes "reuse_first_conv" (default true):
 // an escalation continues the first conv's accumulator r, which a run that may escalate must
 // keep (written to DRAM: it does not fit on chip); false recomputes the first conv instead
@@ -51,6 +52,7 @@ struct PolicyConfig {
   int k_low = 1, k_high = 8;     // temporal, scene_gated
   double threshold = 0;          // confidence, temporal: margin in logit units
   double logit_change = 0;       // scene_gated, static with smoothing: logit units
+  double hold_margin = 0;        // scene_gated: a held answer needs at least this margin
   bool reuse_first_conv = true;  // confidence, scene_gated: escalations continue conv1's r
   std::string sweep_field;       // empty: no sweep
   std::vector<double> sweep_values;
@@ -105,6 +107,7 @@ class Policy {
   // Scene-gated: the previous frame's k_low logits and the prediction held for the scene.
   std::vector<int32_t> previous_low_;
   int held_ = -1;
+  double held_margin_ = 0;  // the margin of the run that gave held_
 };
 
 // Weight planes one run processes, MAC-weighted over the weighted layers (the "average bits" of

@@ -132,6 +132,23 @@ TEST(Policy, SceneGatedCarriesTheHighPrecisionAnswerAcrossAnUnchangedScene) {
   EXPECT_FALSE(p.may_escalate(8));
 }
 
+TEST(Policy, SceneGatedCarriesOnlyAnswersWithTheHoldMargin) {
+  Policy p(policy(R"("policy": "scene_gated", "k_low": 1, "k_high": 8, "logit_change": 0.5,
+                     "hold_margin": 3)"),
+           kScale, kClasses);
+  // k_high's margin is 2 < 3: not carried, every frame of the scene escalates.
+  const auto unsure = [](int k) { return k == 1 ? logits(0, 2.0) : logits(2, 2.0); };
+  EXPECT_EQ(frame(p, unsure), (std::vector<int>{1, 8}));
+  EXPECT_EQ(frame(p, unsure), (std::vector<int>{1, 8}));
+  EXPECT_FALSE(p.carried());
+  // A sure k_high answer (margin 4) is carried through the unchanged scene.
+  const auto sure = [](int k) { return k == 1 ? logits(0, 2.0) : logits(2, 4.0); };
+  EXPECT_EQ(frame(p, sure), (std::vector<int>{1, 8}));
+  EXPECT_EQ(frame(p, sure), std::vector<int>{1});
+  EXPECT_TRUE(p.carried());
+  EXPECT_EQ(p.prediction(), 2);
+}
+
 TEST(Policy, StaticWithSmoothingIsTheSceneGateAtOneK) {
   Policy p(policy(R"("policy": "static", "k": 2, "logit_change": 0.5)"), kScale, kClasses);
   EXPECT_EQ(frame(p, [](int) { return logits(1, 2.0); }), std::vector<int>{2});
