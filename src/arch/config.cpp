@@ -303,6 +303,56 @@ std::string NpuConfig::energy_table_path() const {
 
 namespace {
 
+nlohmann::ordered_json memory_json(const MemoryConfig& memory) {
+  nlohmann::ordered_json out;
+  out["capacity_kib"] = memory.capacity_bits / 8192;
+  out["banks"] = memory.banks;
+  out["port_bits"] = memory.port.unlimited ? nlohmann::ordered_json("unlimited")
+                                           : nlohmann::ordered_json(memory.port_bits);
+  out["latency_cycles"] = memory.latency_cycles;
+  return out;
+}
+
+}  // namespace
+
+nlohmann::ordered_json NpuConfig::to_json() const {
+  using nlohmann::ordered_json;
+  ordered_json out;
+  out["format"] = "bsnpu-config";
+  out["version"] = 1;
+  out["name"] = name;
+  out["description"] = description;
+  out["clock_mhz"] = clock_mhz;
+  out["quantum_ns"] = quantum_ns;
+  out["energy_table"] = energy_table;
+  out["mac_array"] = {{"rows", mac_array.rows},
+                      {"cols", mac_array.cols},
+                      {"pipeline_cycles", mac_array.pipeline_cycles},
+                      {"organisation", organisation_name(mac_array.organisation)},
+                      {"weight_bits", mac_array.weight_bits},
+                      {"double_buffered", mac_array.double_buffered}};
+  out["accumulator"] = {
+      {"bits", accumulator.bits},
+      {"depth", accumulator.depth},
+      {"buffers", accumulator.buffers},
+      {"banks", accumulator.banks},
+      {"port_bits", accumulator.port.unlimited ? ordered_json("unlimited")
+                                               : ordered_json(accumulator.port_bits)},
+      {"postproc_lanes", accumulator.postproc_lanes},
+      {"pipeline_cycles", accumulator.pipeline_cycles}};
+  out["weight_memory"] = memory_json(weight_memory);
+  out["activation_buffer"] = memory_json(activation_buffer);
+  out["dram"] = {{"technology", dram.technology.name},
+                 {"bandwidth_gbytes_per_s", dram.bandwidth.unlimited
+                                                ? ordered_json("unlimited")
+                                                : ordered_json(dram.bandwidth_gbytes_per_s)},
+                 {"latency_ns", dram.latency_ns},
+                 {"prefetch_queue", dram.prefetch_queue}};
+  return out;
+}
+
+namespace {
+
 AreaTable read_area(FieldReader reader) {
   AreaTable area;
   for (auto [key, value] : {std::pair{"xor_um2_per_bit", &area.xor_um2_per_bit},

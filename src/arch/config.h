@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -148,6 +149,10 @@ struct NpuConfig {
   // Parses and validates; throws bsnpu::Error naming `file` and the field.
   static NpuConfig parse(const std::string& json_text, const std::string& file);
   static NpuConfig load(const std::string& path);
+  // The resolved config in the file's own schema: every field present, defaults filled in (units
+  // in the field names, docs/configuration.md), keys in the documented order. parse() of its
+  // dump gives back the same config.
+  nlohmann::ordered_json to_json() const;
   // Path of the energy table: energy_table resolved against the config file's folder.
   std::string energy_table_path() const;
 };

@@ -191,9 +191,11 @@ ordered_json bits_report(const ReportContext& context, const BitsResult& result)
   out["bits"] = summary.bits;
   out["precision"] = summary.precision;
   out["average_bits"] = summary.average_bits;
-  out["images"] = summary.images;
-  out["correct"] = summary.correct;
-  out["accuracy"] = summary.accuracy;
+  if (!context.timing_only) {
+    out["images"] = summary.images;
+    out["correct"] = summary.correct;
+    out["accuracy"] = summary.accuracy;
+  }
   out["cycles"] = summary.cycles;
   out["compute_cycles"] = summary.compute_cycles;
   out["stall_cycles"] = summary.stall_cycles;
@@ -203,9 +205,10 @@ ordered_json bits_report(const ReportContext& context, const BitsResult& result)
   out["latency_s"] = summary.latency_s;
   out["energy_j"] = summary.energy_j;
   out["leakage_j"] = summary.energy.leakage;
-  out["accuracy_per_mcycle"] = summary.accuracy_per_mcycle;
+  if (!context.timing_only) out["accuracy_per_mcycle"] = summary.accuracy_per_mcycle;
   out["images_per_s_per_mm2"] = summary.images_per_s_per_mm2;
-  out["accuracy_per_mcycle_per_mm2"] = summary.accuracy_per_mcycle_per_mm2;
+  if (!context.timing_only)
+    out["accuracy_per_mcycle_per_mm2"] = summary.accuracy_per_mcycle_per_mm2;
   out["weights_resident"] = summary.weights_resident;
   out["weight_bits_read"] = summary.weight_bits_read;
   out["dram_bits"] = summary.dram_bits;
@@ -245,11 +248,20 @@ ordered_json build_report(const ReportContext& context, const std::vector<BitsRe
                      {"accumulator_bits", context.workload->accumulator_bits},
                      {"weights", context.workload->total_weights()},
                      {"macs", context.workload->total_macs()}};
-  report["data"] = {{"file", context.data_file}, {"sha256", context.data_sha256}};
-  report["timing_scope"] =
+  const char* timing_scope =
       "Timing and energy are simulated once per (config, k) for one inference: they do not depend "
       "on the data (no zero skipping). Accuracy runs every image through the SystemC datapath "
       "(the core's bit-exact kernels). Energy and latency are per image.";
+  if (context.timing_only) {
+    report["data"] = nullptr;
+    timing_scope =
+        "Timing and energy only (--timing-only): simulated once per (config, k) for one "
+        "inference, independent of the data; no image ran through the datapath, so there is no "
+        "accuracy. Energy and latency are per image.";
+  } else {
+    report["data"] = {{"file", context.data_file}, {"sha256", context.data_sha256}};
+  }
+  report["timing_scope"] = timing_scope;
   ordered_json rows = ordered_json::array();
   for (const BitsResult& result : results) rows.push_back(bits_report(context, result));
   report["results"] = std::move(rows);

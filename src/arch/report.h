@@ -64,6 +64,9 @@ struct ReportContext {
   std::string model_tensors_sha256;
   std::string data_file;    // file name, no folder
   std::string data_sha256;  // of the images' labels and pixels used
+  // Timing and energy only (bsnpu run --timing-only): no images ran, so the report has no data
+  // and no accuracy figures.
+  bool timing_only = false;
 };
 
 std::string file_name(const std::string& path);

@@ -116,9 +116,8 @@ void check_schedule_size(const Workload& workload, const NpuConfig& config,
               std::to_string(config.mac_array.rows) + " x " +
               std::to_string(config.mac_array.cols) + " PEs with depth " +
               std::to_string(config.accumulator.depth) + " need " + std::to_string(passes) +
-              " passes per inference at " + planes_text(planes, workload) +
-              ", over the limit of " + std::to_string(kMaxSchedulePasses) +
-              "; raise these fields (docs/configuration.md)");
+              " passes per inference at " + planes_text(planes, workload) + ", over the limit of " +
+              std::to_string(kMaxSchedulePasses) + "; raise these fields (docs/configuration.md)");
 }
 
 void check_schedule_size(const Workload& workload, const NpuConfig& config, int k) {

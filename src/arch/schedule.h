@@ -39,7 +39,7 @@ struct Pass {
 };
 
 struct Schedule {
-  int k = 8;  // the largest last plane of any layer
+  int k = 8;                       // the largest last plane of any layer
   std::vector<PlaneRange> planes;  // by layer: the planes its passes run
   bool weights_resident = false;  // all 8 planes of every layer fit in the weight SRAM
   std::vector<Pass> passes;

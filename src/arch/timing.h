@@ -59,7 +59,7 @@ struct LayerTiming {
 };
 
 struct TimingResult {
-  int k = 8;  // the largest last plane of any layer
+  int k = 8;                       // the largest last plane of any layer
   std::vector<PlaneRange> planes;  // by layer: the weight planes (first, last] simulated
   bool weights_resident = false;
   uint64_t cycles = 0;

@@ -69,8 +69,9 @@ int eval_command(int argc, char** argv) {
       const size_t classes = static_cast<size_t>(network.num_classes());
       nlohmann::ordered_json row = nlohmann::ordered_json::array();
       for (size_t i = 0; i < images.size(); ++i) {
-        row.push_back(std::vector<int32_t>(result.logits.begin() + static_cast<long>(i * classes),
-                                           result.logits.begin() + static_cast<long>((i + 1) * classes)));
+        row.push_back(
+            std::vector<int32_t>(result.logits.begin() + static_cast<long>(i * classes),
+                                 result.logits.begin() + static_cast<long>((i + 1) * classes)));
       }
       logits.push_back({{"precision", precision.to_json()}, {"logits", std::move(row)}});
     }
@@ -78,7 +79,8 @@ int eval_command(int argc, char** argv) {
   const double total_seconds = seconds_since(sweep_start);
 
   int width = 3;
-  for (const Row& row : rows) width = std::max(width, static_cast<int>(row.precision->label().size()));
+  for (const Row& row : rows)
+    width = std::max(width, static_cast<int>(row.precision->label().size()));
   std::printf("%*s %8s %8s %9s %8s %10s\n", width, "k", "images", "correct", "accuracy", "avg_bits",
               "images/s");
   for (const Row& row : rows) {
@@ -113,12 +115,12 @@ int eval_command(int argc, char** argv) {
     outputs.stage("--json", report);
   }
   if (values.count("logits")) {
-    outputs.stage("--logits", nlohmann::ordered_json{{"format", "bsnpu-logits"},
-                                                     {"version", 1},
-                                                     {"model_tensors_sha256",
-                                                      inputs.model.tensors_sha256()},
-                                                     {"images", images.size()},
-                                                     {"rows", std::move(logits)}});
+    outputs.stage("--logits",
+                  nlohmann::ordered_json{{"format", "bsnpu-logits"},
+                                         {"version", 1},
+                                         {"model_tensors_sha256", inputs.model.tensors_sha256()},
+                                         {"images", images.size()},
+                                         {"rows", std::move(logits)}});
   }
   outputs.commit();
   return 0;

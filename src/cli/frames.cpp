@@ -23,8 +23,8 @@ int frames_command(int argc, char** argv) {
       "usage: bsnpu frames --trace T.json [options]\n"
       "Renders the frames of a trace from the CIFAR-10 test images (docs/trace-format.md) and\n"
       "prints the trace's frames, scenes and mean scene length");
-  options.add_options()("help,h", "show this help")("trace", po::value(&trace_path)->required(),
-                                                    "trace descriptor (JSON)")(
+  options.add_options()("help,h", "show this help")("trace", po::value(&trace_path),
+                                                    "trace descriptor (JSON), required")(
       "data", po::value(&data),
       "cifar-10-batches-bin directory (default $BSNPU_DATA, else "
       "<repo>/../shared/datasets/cifar10/cifar-10-batches-bin)")(
@@ -36,6 +36,7 @@ int frames_command(int argc, char** argv) {
                      "per frame); name it test_batch.bin in a folder for bsnpu eval --data");
   po::variables_map values;
   if (!parse_command_line(argc, argv, options, "frames", values)) return 0;
+  if (!values.count("trace")) throw Error("--trace: missing (see bsnpu frames --help)");
   Outputs outputs;
   if (values.count("out-cifar")) outputs.add("--out-cifar", cifar_path);
   const Trace trace = Trace::load(trace_path);

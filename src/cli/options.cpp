@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <iostream>
 #include <set>
@@ -11,15 +12,14 @@
 
 #include "core/error.h"
 #include "core/paths.h"
+#include "core/sha256.h"
 
 namespace bsnpu::cli {
 
 namespace po = boost::program_options;
 
-namespace {
-
 // "all" -> 0 (every image); else a positive count.
-size_t parse_images(const std::string& text) {
+size_t parse_images(const std::string& text, const std::string& option) {
   if (text == "all") return 0;
   size_t used = 0;
   long long count = 0;
@@ -29,12 +29,10 @@ size_t parse_images(const std::string& text) {
     used = 0;
   }
   if (text.empty() || used != text.size() || count <= 0) {
-    throw Error("--images: '" + text + "' is neither a positive count nor 'all'");
+    throw Error(option + ": '" + text + "' is neither a positive count nor 'all'");
   }
   return static_cast<size_t>(count);
 }
-
-}  // namespace
 
 void add_common_options(po::options_description& options, CommonOptions& common,
                         const std::string& images) {
@@ -56,21 +54,24 @@ void add_common_options(po::options_description& options, CommonOptions& common,
 }
 
 bool parse_command_line(int argc, char** argv, const po::options_description& options,
-                        const std::string& command, po::variables_map& values) {
-  // Positional arguments are collected only to be refused by name.
+                        const std::string& command, po::variables_map& values,
+                        std::vector<std::string>* positionals) {
+  // Positional arguments are collected, and refused by name unless the command takes them.
   std::vector<std::string> stray;
   po::options_description all(options);
   all.add_options()("stray-argument", po::value(&stray));
-  po::positional_options_description positionals;
-  positionals.add("stray-argument", -1);
+  po::positional_options_description positional;
+  positional.add("stray-argument", -1);
   try {
-    po::store(po::command_line_parser(argc, argv).options(all).positional(positionals).run(),
+    po::store(po::command_line_parser(argc, argv).options(all).positional(positional).run(),
               values);
     po::notify(values);
   } catch (const po::error& e) {
     throw Error(std::string(e.what()) + " (see bsnpu " + command + " --help)");
   }
-  if (!stray.empty()) {
+  if (positionals) {
+    *positionals = stray;
+  } else if (!stray.empty()) {
     throw Error("unexpected argument '" + stray.front() + "' (see bsnpu " + command + " --help)");
   }
   if (values.count("help")) {
@@ -114,7 +115,8 @@ std::vector<int> parse_bits(const std::string& text) {
   return {bits.begin(), bits.end()};
 }
 
-Inputs load_inputs(const CommonOptions& common, const po::variables_map& values) {
+Inputs load_inputs(const CommonOptions& common, const po::variables_map& values,
+                   bool with_images) {
   Inputs inputs;
   const bool per_layer = values.count("precision") > 0;
   if (per_layer && !values["bits"].defaulted()) {
@@ -123,7 +125,7 @@ Inputs load_inputs(const CommonOptions& common, const po::variables_map& values)
   const std::vector<int> bits = parse_bits(common.bits);
   if (common.threads < 1 || common.threads > 1024) throw Error("--threads: must be in 1..1024");
   inputs.threads = common.threads;
-  const size_t limit = parse_images(common.images);
+  const size_t limit = parse_images(common.images, "--images");
   inputs.model = Model::load(model_prefix(common.model));
   if (per_layer) {
     inputs.precisions.push_back(Precision::load(common.precision, inputs.model));
@@ -136,6 +138,7 @@ Inputs load_inputs(const CommonOptions& common, const po::variables_map& values)
       inputs.precisions.push_back(Precision::uniform(inputs.model, k));
     }
   }
+  if (!with_images) return inputs;
   inputs.data_dir = data_dir(common.data);
   inputs.images = load_cifar_test(inputs.data_dir, limit);
   if (limit > inputs.images.size()) {
@@ -145,16 +148,39 @@ Inputs load_inputs(const CommonOptions& common, const po::variables_map& values)
   return inputs;
 }
 
-ProgressBar::ProgressBar(const std::string& label, size_t total)
-    : enabled_(isatty(STDERR_FILENO) != 0), label_(label), total_(total) {}
+std::string images_sha256(const CifarSet& images) {
+  std::vector<uint8_t> bytes(images.labels);
+  bytes.insert(bytes.end(), images.pixels.begin(), images.pixels.end());
+  return sha256_hex(bytes.data(), bytes.size());
+}
+
+ProgressBar::ProgressBar(const std::string& label, size_t total, bool eta, size_t already_done)
+    : enabled_(isatty(STDERR_FILENO) != 0),
+      label_(label),
+      total_(total),
+      eta_(eta),
+      already_done_(already_done),
+      start_(std::chrono::steady_clock::now()) {}
 
 void ProgressBar::update(size_t done) const {
   if (!enabled_) return;
   constexpr int kWidth = 40;
   const int filled = static_cast<int>(kWidth * done / std::max<size_t>(total_, 1));
-  std::fprintf(stderr, "\r%s [%s%s] %zu/%zu", label_.c_str(),
+  std::string eta;
+  if (eta_ && done > already_done_ && done < total_) {
+    const double elapsed =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    const double left = elapsed / static_cast<double>(done - already_done_) *
+                        static_cast<double>(total_ - done);
+    const long seconds = std::lround(left);
+    char text[48];
+    std::snprintf(text, sizeof text, " ETA %ldm%02lds", seconds / 60, seconds % 60);
+    eta = text;
+  }
+  std::fprintf(stderr, "\r%s [%s%s] %zu/%zu%s\033[K", label_.c_str(),
                std::string(static_cast<size_t>(filled), '#').c_str(),
-               std::string(static_cast<size_t>(kWidth - filled), '.').c_str(), done, total_);
+               std::string(static_cast<size_t>(kWidth - filled), '.').c_str(), done, total_,
+               eta.c_str());
   std::fflush(stderr);
 }
 

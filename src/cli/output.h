@@ -28,6 +28,10 @@ class Outputs {
   void stage(const std::string& option, const nlohmann::ordered_json& document);
   // Writes `size` bytes (a binary file, CSV text, ...) the same way.
   void stage_bytes(const std::string& option, const void* data, size_t size);
+  // Writes `text` as it is (CSV, JSON Lines).
+  void stage_text(const std::string& option, const std::string& text) {
+    stage_bytes(option, text.data(), text.size());
+  }
   // Renames every staged file over its target.
   void commit();
 

@@ -17,8 +17,8 @@
 #include "cli/commands.h"
 #include "cli/options.h"
 #include "cli/output.h"
+#include "core/error.h"
 #include "core/paths.h"
-#include "core/sha256.h"
 #include "tlm/npu.h"
 
 namespace bsnpu::cli {
@@ -29,9 +29,11 @@ using Clock = std::chrono::steady_clock;
 void print_table(const arch::NpuConfig& config, const arch::EnergyTable& table,
                  const arch::ReportContext& context, const std::vector<arch::RunSummary>& rows,
                  size_t images) {
-  std::printf("config %s (%s), %d x %d PEs at %g MHz; model %s; %zu images\n",
+  std::printf("config %s (%s), %d x %d PEs at %g MHz; model %s; %s\n",
               arch::file_name(config.file).c_str(), config.name.c_str(), config.mac_array.rows,
-              config.mac_array.cols, config.clock_mhz, context.model_manifest.c_str(), images);
+              config.mac_array.cols, config.clock_mhz, context.model_manifest.c_str(),
+              context.timing_only ? "timing only, no images"
+                                  : (std::to_string(images) + " images").c_str());
   // k, or the per-layer k joined by "-" (as Precision::label spells them).
   const auto label = [](const arch::RunSummary& row) {
     if (row.precision.is_number()) return row.precision.dump();
@@ -40,15 +42,22 @@ void print_table(const arch::NpuConfig& config, const arch::EnergyTable& table,
     return text;
   };
   int width = 2;
-  for (const arch::RunSummary& row : rows) width = std::max(width, static_cast<int>(label(row).size()));
+  for (const arch::RunSummary& row : rows)
+    width = std::max(width, static_cast<int>(label(row).size()));
   std::printf("%*s %8s %9s %10s %8s %11s %10s %9s %13s %10s\n", width, "k", "avg_bits", "accuracy",
               "cycles", "stall%", "latency_ms", "energy_uJ", "acc/Mcyc", "weight_Mbits",
               "img/s/mm2");
   for (const arch::RunSummary& row : rows) {
-    std::printf("%*s %8.3f %8.2f%% %10llu %7.1f%% %11.4f %10.3f %9.3f %13.3f %10.1f\n", width,
-                label(row).c_str(), row.average_bits, 100 * row.accuracy, static_cast<unsigned long long>(row.cycles),
+    char accuracy[16] = "-", per_mcycle[16] = "-";
+    if (!context.timing_only) {
+      std::snprintf(accuracy, sizeof accuracy, "%.2f%%", 100 * row.accuracy);
+      std::snprintf(per_mcycle, sizeof per_mcycle, "%.3f", row.accuracy_per_mcycle);
+    }
+    std::printf("%*s %8.3f %9s %10llu %7.1f%% %11.4f %10.3f %9s %13.3f %10.1f\n", width,
+                label(row).c_str(), row.average_bits, accuracy,
+                static_cast<unsigned long long>(row.cycles),
                 100.0 * static_cast<double>(row.stall_cycles) / static_cast<double>(row.cycles),
-                1e3 * row.latency_s, 1e6 * row.energy_j, row.accuracy_per_mcycle,
+                1e3 * row.latency_s, 1e6 * row.energy_j, per_mcycle,
                 static_cast<double>(row.weight_bits_read) / 1e6, row.images_per_s_per_mm2);
   }
   std::printf("energy breakdown per image (uJ):\n%*s", width, "k");
@@ -83,6 +92,7 @@ void print_table(const arch::NpuConfig& config, const arch::EnergyTable& table,
 int run_command(int argc, char** argv) {
   CommonOptions common;
   std::string config_path, out_path, trace_path;
+  bool timing_only = false;
   boost::program_options::options_description options(
       "usage: bsnpu run [options]\n"
       "SystemC TLM-2.0 simulation of the bit-serial NPU on CIFAR-10 test images: per weight\n"
@@ -94,9 +104,16 @@ int run_command(int argc, char** argv) {
       "out", boost::program_options::value(&out_path),
       "write the JSON report here (docs/report-format.md)")(
       "trace", boost::program_options::value(&trace_path),
-      "write a Chrome/Perfetto trace-event timeline here");
+      "write a Chrome/Perfetto trace-event timeline here")(
+      "timing-only", boost::program_options::bool_switch(&timing_only),
+      "simulate timing and energy only: no image runs through the datapath, no accuracy "
+      "(what bsnpu sweep runs per hardware point)");
   boost::program_options::variables_map values;
   if (!parse_command_line(argc, argv, options, "run", values)) return 0;
+  if (timing_only && (!values["images"].defaulted() || values.count("data"))) {
+    throw Error(std::string("--timing-only: runs no images, so --") +
+                (values.count("data") ? "data" : "images") + " has no use (see bsnpu run --help)");
+  }
   if (config_path.empty()) config_path = repo_root() + "/configs/default.json";
   Outputs outputs;
   if (values.count("out")) outputs.add("--out", out_path);
@@ -104,10 +121,8 @@ int run_command(int argc, char** argv) {
 
   const arch::NpuConfig config = arch::NpuConfig::load(config_path);
   const arch::EnergyTable table = arch::EnergyTable::load(config.energy_table_path());
-  const Inputs inputs = load_inputs(common, values);
+  const Inputs inputs = load_inputs(common, values, !timing_only);
   const CifarSet& images = inputs.images;
-  std::vector<uint8_t> data_bytes(images.labels);
-  data_bytes.insert(data_bytes.end(), images.pixels.begin(), images.pixels.end());
 
   tlm::Npu npu("npu", config, inputs.model, inputs.threads);
   // An oversized schedule fails here, before anything is simulated.
@@ -125,6 +140,10 @@ int run_command(int argc, char** argv) {
     result.timing = npu.simulate_timing(precision.plane_ranges());
     const auto functional_start = Clock::now();
     timing_seconds += std::chrono::duration<double>(functional_start - timing_start).count();
+    if (timing_only) {
+      results.push_back(std::move(result));
+      continue;
+    }
     const ProgressBar bar("k=" + precision.label(), images.size());
     const Classification classified = npu.classify(images.pixels.data(), images.size(), precision,
                                                    [&](size_t done) { bar.update(done); });
@@ -142,14 +161,21 @@ int run_command(int argc, char** argv) {
   context.workload = &npu.workload();
   context.model_manifest = arch::file_name(inputs.model.manifest_path());
   context.model_tensors_sha256 = inputs.model.tensors_sha256();
-  context.data_file = "test_batch.bin";
-  context.data_sha256 = sha256_hex(data_bytes.data(), data_bytes.size());
+  context.timing_only = timing_only;
+  if (!timing_only) {
+    context.data_file = "test_batch.bin";
+    context.data_sha256 = images_sha256(images);
+  }
   std::vector<arch::RunSummary> rows;
   for (const arch::BitsResult& result : results) rows.push_back(arch::summarize(context, result));
   print_table(config, table, context, rows, images.size());
-  std::printf(
-      "timing simulation %.3f s for %zu precision(s); functional datapath %.1f s (%d thread(s))\n",
-      timing_seconds, inputs.precisions.size(), functional_seconds, inputs.threads);
+  std::printf("timing simulation %.3f s for %zu precision(s)", timing_seconds,
+              inputs.precisions.size());
+  if (!timing_only) {
+    std::printf("; functional datapath %.1f s (%d thread(s))", functional_seconds,
+                inputs.threads);
+  }
+  std::printf("\n");
 
   // Both files are written before either replaces anything.
   if (values.count("out")) outputs.stage("--out", arch::build_report(context, results));

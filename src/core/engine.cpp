@@ -21,8 +21,8 @@ Network::Network(const Model& model, const Precision& precision)
     weights_.emplace_back();
     stages_.emplace_back();
     if (op.kind == OpKind::Conv || op.kind == OpKind::Fc) {
-      weights_.back() = prepare_weights(op, 0, precision.k(i), model.act_bits(),
-                                        model.accumulator_bits());
+      weights_.back() =
+          prepare_weights(op, 0, precision.k(i), model.act_bits(), model.accumulator_bits());
       stages_.back() = output_stage(op, requant_[i], model.act_bits());
     }
   }

@@ -1,7 +1,7 @@
 // The fast whole-network path of `bsnpu eval`: the model prepared once for one precision (weights
-// of planes 1..k of each layer in the kernel layout, output stages), run layer-major: each worker thread takes its
-// own batch of images through one layer before the next layer starts, so each layer's weights are
-// reused across the batch while they are in cache.
+// of planes 1..k of each layer in the kernel layout, output stages), run layer-major: each worker
+// thread takes its own batch of images through one layer before the next layer starts, so each
+// layer's weights are reused across the batch while they are in cache.
 #pragma once
 
 #include <cstddef>

@@ -23,8 +23,8 @@ bool weighted(const Op& op) { return op.kind == OpKind::Conv || op.kind == OpKin
 // One k of the JSON: an integer (not 8.0, not true) with parameters in the model.
 int parse_k(const json& value, const Model& model, const std::string& where,
             const std::string& field) {
-  const bool integer = value.is_number_integer() &&
-                       !(value.is_number_unsigned() && value.get<uint64_t>() > 8);
+  const bool integer =
+      value.is_number_integer() && !(value.is_number_unsigned() && value.get<uint64_t>() > 8);
   const int64_t k = integer ? value.get<int64_t>() : 0;
   if (!integer || k < 1 || k > 8) fail(where, field, "must be an integer k in 1..8");
   if (!model.has_bits(static_cast<int>(k))) {
@@ -88,9 +88,8 @@ Precision Precision::parse(const json& value, const Model& model, const std::str
         fail(where, printable(item.key()), "unknown key (expected \"default\" and \"layers\")");
       }
     }
-    const int fallback = value.contains("default")
-                             ? parse_k(value.at("default"), model, where, "default")
-                             : 0;
+    const int fallback =
+        value.contains("default") ? parse_k(value.at("default"), model, where, "default") : 0;
     if (value.contains("layers")) {
       const json& layers = value.at("layers");
       if (!layers.is_object()) fail(where, "layers", "must be an object of layer name -> k");
@@ -135,9 +134,7 @@ int Precision::k(size_t op) const {
   return k_[op];
 }
 
-int Precision::max_k() const {
-  return k_.empty() ? 0 : *std::max_element(k_.begin(), k_.end());
-}
+int Precision::max_k() const { return k_.empty() ? 0 : *std::max_element(k_.begin(), k_.end()); }
 
 bool Precision::is_uniform() const {
   const int top = max_k();
@@ -199,16 +196,16 @@ Requant retarget(const Requant& requant, double mult_factor, double offset_facto
         throw Error(where + ": re-targeted requantization of channel " + std::to_string(o) +
                     " does not fit |M| < 2^31, |C| < 2^61 for any shift");
       }
-      const double mult = mult_factor == 1.0 && d == 0
-                              ? static_cast<double>(requant.mult[o])
-                              : std::round(static_cast<double>(requant.mult[o]) * mult_factor *
-                                           std::ldexp(1.0, d));
+      const double mult =
+          mult_factor == 1.0 && d == 0
+              ? static_cast<double>(requant.mult[o])
+              : std::round(static_cast<double>(requant.mult[o]) * mult_factor * std::ldexp(1.0, d));
       if (std::fabs(mult) >= kMultLimit) continue;
       out.mult[o] = static_cast<int32_t>(mult);
       out.shift[o] = shift;
       if (!has_offset || (offset_factor == 1.0 && d == 0)) break;
-      const double offset = std::round(static_cast<double>(requant.offset[o]) * offset_factor *
-                                       std::ldexp(1.0, d));
+      const double offset =
+          std::round(static_cast<double>(requant.offset[o]) * offset_factor * std::ldexp(1.0, d));
       if (std::fabs(offset) >= kOffsetLimit) continue;
       out.offset[o] = static_cast<int64_t>(offset);
       break;
@@ -260,9 +257,9 @@ std::vector<Requant> requantization(const Model& model, const Precision& precisi
     const Op& op = ops[index];
     if (op.scale.size() < 8 || !(op.scale[static_cast<size_t>(actual - 1)] > 0) ||
         !(op.scale[static_cast<size_t>(assumed - 1)] > 0)) {
-      throw Error(model.manifest_path() + ": " + op.name + ": no activation scale at k=" +
-                  std::to_string(actual) + " and k=" + std::to_string(assumed) +
-                  " (mixed precision needs per_bits)");
+      throw Error(model.manifest_path() + ": " + op.name +
+                  ": no activation scale at k=" + std::to_string(actual) +
+                  " and k=" + std::to_string(assumed) + " (mixed precision needs per_bits)");
     }
     return op.scale[static_cast<size_t>(actual - 1)] / op.scale[static_cast<size_t>(assumed - 1)];
   };

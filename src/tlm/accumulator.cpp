@@ -169,13 +169,11 @@ void Accumulator::post_process(const NpuPayload& payload) {
   }
   // One parallel pass per layer: each worker post-processes its own images end to end.
   workers_.run(payload.images, [&](int begin, int end, int) {
-    requantize_map(sums_[index], stage, begin, end, out.bytes,
-                   out.bytes ? nullptr : out.words);
+    requantize_map(sums_[index], stage, begin, end, out.bytes, out.bytes ? nullptr : out.words);
     for (const Fused& next : fused) {
       if (next.op->kind == OpKind::Add) {
-        residual_add(*next.op, requant[next.index], model_.act_bits(),
-                     *next.first.words, next.second.bytes,
-                     next.second.bytes ? nullptr : next.second.words, begin, end,
+        residual_add(*next.op, requant[next.index], model_.act_bits(), *next.first.words,
+                     next.second.bytes, next.second.bytes ? nullptr : next.second.words, begin, end,
                      *next.result.bytes);
       } else {
         average_pool(*next.op, model_.act_bits(), *next.first.bytes, begin, end,

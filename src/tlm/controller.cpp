@@ -260,8 +260,7 @@ uint64_t Controller::sums_bits(const arch::Layer& layer) const {
 }
 
 std::vector<int32_t> Controller::run_layers(int images, const Precision& precision,
-                                            const std::vector<Requant>& requant,
-                                            int conv1_from) {
+                                            const std::vector<Requant>& requant, int conv1_from) {
   for (size_t index = 0; index < workload_.layers.size(); ++index) {
     const arch::Layer& layer = workload_.layers[index];
     if (!layer.weighted()) continue;
@@ -288,7 +287,8 @@ std::vector<int32_t> Controller::run_layers(int images, const Precision& precisi
 }
 
 void Controller::run_functional(FunctionalJob& job) {
-  if (!job.precision || !job.requant) throw Error(std::string(name()) + ": a job without precision");
+  if (!job.precision || !job.requant)
+    throw Error(std::string(name()) + ": a job without precision");
   NpuPayload load;
   load.command = Command::LoadImages;
   load.image_pixels = job.pixels;

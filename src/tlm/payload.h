@@ -9,9 +9,9 @@
 
 #include <cstdint>
 #include <string>
-#include <vector>
 #include <systemc>
 #include <tlm>
+#include <vector>
 
 #include "core/error.h"
 #include "core/fast_conv.h"

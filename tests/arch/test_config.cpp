@@ -10,20 +10,14 @@
 
 #include "arch/config.h"
 #include "core/error.h"
+#include "test_support.h"
 
 namespace bsnpu::arch {
 namespace {
 
 const std::string kConfigs = BSNPU_SOURCE_DIR "/configs/";
 
-std::string error_of(const std::function<void()>& action) {
-  try {
-    action();
-  } catch (const Error& error) {
-    return error.what();
-  }
-  return "(no error)";
-}
+using test::error_of;
 
 nlohmann::json default_json() {
   return nlohmann::json::parse(read_text_file(kConfigs + "default.json"));

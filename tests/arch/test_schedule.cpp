@@ -124,5 +124,79 @@ TEST(Schedule, LimitIsOnTheCountAtThisK) {
   EXPECT_NE(error_of(config, 8, false).find("at k=8"), std::string::npos);
 }
 
+// Per-layer planes: the schedule runs each weighted layer over its own range, MSB first within
+// it, and the analytic count follows; a range (a, b] costs b - a planes (bit-serial) or one pass
+// per tile (bit-parallel); the int-k entry points are (0, k] everywhere.
+TEST(Schedule, PerLayerPlaneRanges) {
+  const Workload& workload = resnet18();
+  std::vector<PlaneRange> planes(workload.layers.size(), PlaneRange{0, 0});
+  int next = 0;
+  for (size_t i = 0; i < planes.size(); ++i) {
+    if (!workload.layers[i].weighted()) continue;
+    planes[i] = PlaneRange{next % 3, next % 3 + 1 + next % 5};  // (0,1], (1,3], (2,5], ...
+    ++next;
+  }
+  for (const NpuConfig& config :
+       {NpuConfig::load(kConfigs + "default.json"), geometry(24, 40, 37)}) {
+    const Schedule schedule = build_schedule(workload, config, planes);
+    EXPECT_EQ(schedule.passes.size(), count_passes(workload, config, planes));
+    std::vector<uint64_t> per_layer(workload.layers.size(), 0);
+    for (const Pass& pass : schedule.passes) {
+      const PlaneRange& range = planes[static_cast<size_t>(pass.layer)];
+      ASSERT_GT(pass.plane, range.first) << workload.layers[static_cast<size_t>(pass.layer)].name;
+      ASSERT_LE(pass.plane, range.last);
+      EXPECT_EQ(pass.first_plane, pass.plane == range.first + 1);
+      EXPECT_EQ(pass.last_plane, pass.plane == range.last);
+      ++per_layer[static_cast<size_t>(pass.layer)];
+    }
+    // Each layer's passes are its planes' share of its passes at all 8 planes.
+    std::vector<uint64_t> at_eight(workload.layers.size(), 0);
+    for (const Pass& pass : build_schedule(workload, config, 8).passes)
+      ++at_eight[static_cast<size_t>(pass.layer)];
+    for (size_t i = 0; i < planes.size(); ++i) {
+      EXPECT_EQ(per_layer[i] * 8, at_eight[i] * static_cast<uint64_t>(planes[i].planes()))
+          << workload.layers[i].name;
+    }
+    EXPECT_EQ(schedule.k, 7);
+  }
+  // The int-k overloads are the uniform ranges.
+  const NpuConfig config = NpuConfig::load(kConfigs + "edge.json");
+  for (int k : {1, 5}) {
+    EXPECT_EQ(count_passes(workload, config, k),
+              count_passes(workload, config, uniform_planes(workload, k)));
+  }
+  // Bit-parallel: one pass per tile whatever the range.
+  nlohmann::json parallel = {{"format", "bsnpu-config"}, {"version", 1}, {"name", "parallel"}};
+  parallel["mac_array"] = {{"weight_bits", 8}};
+  const NpuConfig bit_parallel = NpuConfig::parse(parallel.dump(), "parallel.json");
+  EXPECT_EQ(count_passes(workload, bit_parallel, planes), count_passes(workload, bit_parallel, 1));
+}
+
+TEST(Schedule, BadPlaneRangesAreErrorsNamingTheLayer) {
+  const Workload& workload = resnet18();
+  const NpuConfig config = NpuConfig::load(kConfigs + "default.json");
+  const auto error = [&](const std::vector<PlaneRange>& planes) -> std::string {
+    try {
+      build_schedule(workload, config, planes);
+    } catch (const Error& e) {
+      return e.what();
+    }
+    return "(no error)";
+  };
+  std::vector<PlaneRange> planes = uniform_planes(workload, 4);
+  EXPECT_EQ(error(planes), "(no error)");
+  planes[1] = PlaneRange{3, 3};
+  EXPECT_EQ(error(planes), "conv1: planes (3, 3] are not a range within (0, 8]");
+  planes[1] = PlaneRange{0, 9};
+  EXPECT_EQ(error(planes), "conv1: planes (0, 9] are not a range within (0, 8]");
+  planes[1] = PlaneRange{-1, 2};
+  EXPECT_EQ(error(planes), "conv1: planes (-1, 2] are not a range within (0, 8]");
+  planes.pop_back();
+  EXPECT_EQ(error(planes), "planes: " + std::to_string(workload.layers.size() - 1) +
+                               " ranges for " + std::to_string(workload.layers.size()) + " layers");
+  EXPECT_THROW(uniform_planes(workload, 0), Error);
+  EXPECT_THROW(uniform_planes(workload, 9), Error);
+}
+
 }  // namespace
 }  // namespace bsnpu::arch

@@ -72,7 +72,8 @@ TEST(Precision, TheThreeJsonFormsAgree) {
   const std::vector<size_t> weighted = weighted_ops(model());
   ASSERT_EQ(weighted.size(), 21u);
   json array = json::array();
-  for (size_t i = 0; i < weighted.size(); ++i) array.push_back(i == 0 || i + 1 == weighted.size() ? 8 : 2);
+  for (size_t i = 0; i < weighted.size(); ++i)
+    array.push_back(i == 0 || i + 1 == weighted.size() ? 8 : 2);
   const json object = {{"default", 2}, {"layers", {{"conv1", 8}, {"fc", 8}}}};
   const Precision from_array = Precision::parse(array, model(), "a.json");
   const Precision from_object = Precision::parse(object, model(), "o.json");
@@ -165,8 +166,8 @@ TEST(Precision, LoadNamesTheFile) {
 TEST(Precision, AModelWithoutScalesRunsOnlyUniformVectors) {
   std::vector<Op> ops = model().ops();
   for (Op& op : ops) op.scale.clear();
-  const Model bare = Model::from_ops(ops, model().act_bits(), model().accumulator_bits(),
-                                     model().bits());
+  const Model bare =
+      Model::from_ops(ops, model().act_bits(), model().accumulator_bits(), model().bits());
   EXPECT_FALSE(bare.has_scales());
   EXPECT_NO_THROW(Precision::parse(json(3), bare, "u.json"));
   try {
@@ -220,7 +221,8 @@ TEST(Precision, MixedVectorsRetargetToTheRealScales) {
   const double factor = ops[1].scale[7] / ops[1].scale[2];
   const Requant& own = ops[conv].requant_at(3);
   for (size_t o = 0; o < own.mult.size(); ++o) {
-    const double exact = own.mult[o] * factor * std::ldexp(1.0, requant[conv].shift[o] - own.shift[o]);
+    const double exact =
+        own.mult[o] * factor * std::ldexp(1.0, requant[conv].shift[o] - own.shift[o]);
     EXPECT_LE(std::fabs(requant[conv].mult[o] - exact), 0.5) << o;
     EXPECT_EQ(requant[conv].offset[o] == own.offset[o], requant[conv].shift[o] == own.shift[o]);
   }

@@ -1,4 +1,5 @@
-// libFuzzer target: the NPU config parser (arch::NpuConfig::parse) on arbitrary bytes.
+// libFuzzer target: the NPU config parser (arch::NpuConfig::parse) on arbitrary bytes, and the
+// resolved config (NpuConfig::to_json) of what it accepts.
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -21,6 +22,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     (void)dram.cycles(uint64_t{1} << 40);
     (void)config.energy_table_path();
+    // The resolved config (bsnpu compare) parses back to itself.
+    const nlohmann::ordered_json resolved = config.to_json();
+    if (arch::NpuConfig::parse(resolved.dump(), "fuzz.json").to_json() != resolved) {
+      fuzz::finding("the resolved config does not parse back to itself");
+    }
   } catch (const Error& error) {
     fuzz::check_error(error, "fuzz.json: ");
   }

@@ -8,6 +8,13 @@ Everything is made here or copied from this repository's configs/: nothing from 
                 tensors; and two variants (4-bit activations; a conv shortcut)
   safetensors/  the tiny model's tensors file and a one-scalar file
   cifar/        one limit byte + a few synthetic records
+  tolerances/   tests/arch/data/tolerances.json and a minimal file
+  report/       the crafted run reports of tests/arch/data/reports/
+  trace/        the committed development traces and a small one with every field
+  sweep/        the shipped sweep files (configs/sweeps/) and a minimal one
+  sweep_journal/ a record of each status (one points.jsonl line) and a sweep.json
+  precision/    per-layer precisions for fuzz_precision's in-memory model (7 conv/fc): each JSON
+                form, uniform and mixed
   policy/       the shipped dynamic-precision policies (configs/policies/)
 """
 import hashlib
@@ -98,7 +105,8 @@ def tiny_model(act_bits=8, downsample=False):
 def main():
     if CORPUS.exists():
         shutil.rmtree(CORPUS)
-    for target in ["config", "energy", "model", "safetensors", "cifar", "policy"]:
+    for target in ["config", "energy", "model", "safetensors", "cifar", "precision", "tolerances", "report", "trace",
+                   "sweep", "sweep_journal", "policy"]:
         (CORPUS / target).mkdir(parents=True)
     for name in ["default.json", "edge.json", "large.json", "scalesim_ws64.json"]:
         shutil.copy(ROOT / "configs" / name, CORPUS / "config" / name)
@@ -121,6 +129,50 @@ def main():
     (CORPUS / "cifar" / "all_of_3.bin").write_bytes(b"\0" + records(3))
     (CORPUS / "cifar" / "first_2_of_3.bin").write_bytes(b"\2" + records(3))
     (CORPUS / "cifar" / "one.bin").write_bytes(b"\1" + records(1))
+
+    shutil.copy(ROOT / "tests" / "arch" / "data" / "tolerances.json", CORPUS / "tolerances" / "per_k.json")
+    (CORPUS / "tolerances" / "minimal.json").write_text('{"format": "bsnpu-tolerances", "version": 1}\n')
+    for name in ["base.json", "other_bits.json"]:
+        shutil.copy(ROOT / "tests" / "arch" / "data" / "reports" / name, CORPUS / "report" / name)
+    for name in ["drift.json", "cuts.json", "hard.json"]:
+        shutil.copy(ROOT / "traces" / name, CORPUS / "trace" / name)
+    every_field = {
+        "format": "bsnpu-trace", "version": 1, "name": "all", "description": "every field", "source": "cifar10-test",
+        "generator": {"script": "by hand", "seed": 1, "parameters": {}},
+        "scenes": [{"image": 0, "frames": 3},
+                   {"image": 1, "frames": 4, "shift_x": [-8, 40], "shift_y": -16, "contrast": [0, 1024],
+                    "brightness": [-255, 255], "noise": [255, 0], "noise_seed": 9007199254740991,
+                    "occlusion": {"x": [-32, 32], "y": 4, "width": [0, 32], "height": 9, "fill": [1, 2, 3]}}]}
+    (CORPUS / "trace" / "every_field.json").write_text(json.dumps(every_field) + "\n")
+    for path in sorted((ROOT / "configs" / "sweeps").glob("*.json")):
+        shutil.copy(path, CORPUS / "sweep" / path.name)
+    (CORPUS / "sweep" / "minimal.json").write_text(json.dumps(
+        {"format": "bsnpu-sweep", "version": 1, "name": "m", "base": "b.json",
+         "axes": [{"field": "mac_array.rows", "values": [8, 16]}]}) + "\n")
+    module_energy = {"mac_array": 1e-5, "accumulator": 2e-4, "weight_memory": 7.5e-6,
+                     "activation_buffer": 2.5e-5, "dram": 1.5e-4}
+    result = {"bits": 1, "images": 20, "correct": 15, "cycles": 276154, "stall_cycles": 4778,
+              "latency_s": 0.000552308, "energy_j": 0.0005735, "utilization": 0.982,
+              "weight_bits_read": 11611904, "dram_bits": 11188928, "weights_resident": False,
+              "energy_breakdown_j": module_energy, "feasible": True}
+    seeds = {
+        "ok.jsonl": {"index": 0, "id": "0-27e98a248465", "axes": {"mac_array.rows": 32},
+                     "status": "ok", "area_mm2": 5.46, "results": [result, dict(result, bits=8)]},
+        "filtered.jsonl": {"index": 1, "id": "1-7a4fe51e6ed9", "axes": {"mac_array.rows": 64},
+                           "status": "filtered", "reason": "constraint area_mm2 <= 8"},
+        "invalid.jsonl": {"index": 2, "id": "2-2adbf6937157", "axes": {"mac_array.rows": 0},
+                          "status": "invalid", "reason": "s.json point 2: mac_array.rows: must be"},
+        "state.json": {"format": "bsnpu-sweep-state", "version": 1, "space_file": "s.json",
+                       "space_sha256": "52d9f2ea", "points": 6, "shard": "1/3", "images": 20,
+                       "data_sha256": "576c7fbb", "models": {"resnet18_cifar10.json": "05bcb920"}},
+    }
+    for name, document in seeds.items():
+        (CORPUS / "sweep_journal" / name).write_text(json.dumps(document, separators=(",", ":")))
+    for name, text in [("uniform.json", "4"), ("array.json", "[8, 1, 2, 3, 4, 5, 6]"),
+                       ("object.json", '{"default": 2, "layers": {"conv1": 8, "b1.downsample": 5, "fc": 8}}'),
+                       ("layers_only.json", '{"layers": {"conv1": 1, "b1.conv1": 2, "b1.conv2": 3, '
+                        '"b1.downsample": 4, "b2.conv1": 5, "b2.conv2": 6, "fc": 7}}')]:
+        (CORPUS / "precision" / name).write_text(text + "\n")
 
 
 if __name__ == "__main__":

@@ -85,6 +85,16 @@ def test_image_outside_the_test_set_is_one_line_and_keeps_the_old_output(data_di
     assert sorted(os.listdir(tmp_path)) == ["b.bin", "t.json"]
 
 
+def test_out_cifar_refuses_more_frames_than_a_batch_holds(data_dir, tmp_path):
+    trace = tmp_path / "t.json"
+    trace.write_text(json.dumps({"format": "bsnpu-trace", "version": 1, "name": "t", "source": "cifar10-test",
+                                 "scenes": [{"image": 0, "frames": 100001}]}))
+    r = bsnpu("frames", "--trace", str(trace), "--data", data_dir, "--out-cifar", str(tmp_path / "b.bin"))
+    assert r.returncode == 1
+    assert r.stderr.startswith(f"bsnpu: error: --out-cifar: {trace} has 100001 frames, more than the 100000")
+    assert sorted(os.listdir(tmp_path)) == ["t.json"]
+
+
 def test_frames_output_is_a_batch_bsnpu_eval_reads(test_set, data_dir, tmp_path):
     """bsnpu eval --data on a folder holding a trace's batch measures accuracy on its frames."""
     trace = tmp_path / "t.json"

@@ -237,6 +237,22 @@ TEST(Invariants, LayerRowsAndStallReasonsSumToTotalsAndWeightBitsScaleWithK) {
   }
 }
 
+// What summarize() needs for one base config: its energy table and model, and the context.
+struct Reporting {
+  EnergyTable table;
+  EnergyModel energy;
+  ReportContext context;
+  Reporting(const NpuConfig& config, const Workload& workload)
+      : table(EnergyTable::load(config.energy_table_path())),
+        energy(table, config, workload.act_bits) {
+    context.config = &config;
+    context.energy = &energy;
+    context.workload = &workload;
+  }
+  Reporting(const Reporting&) = delete;
+  Reporting& operator=(const Reporting&) = delete;
+};
+
 // Energy: the modules' shares sum to the total and the layers' totals to it; latency = cycles /
 // clock; cycles and energy rise with k on a bit-serial array and stay put on a bit-parallel one.
 TEST(Invariants, EnergySumsLatencyIsCyclesOverClockAndBothGrowWithK) {
@@ -244,12 +260,8 @@ TEST(Invariants, EnergySumsLatencyIsCyclesOverClockAndBothGrowWithK) {
   const Workload workload = Workload::from_model(g.model);
   for (size_t b = 0; b < g.base_list.size(); ++b) {
     const NpuConfig& config = g.configs[b * g.per_base];
-    const EnergyTable table = EnergyTable::load(config.energy_table_path());
-    const EnergyModel energy(table, config, workload.act_bits);
-    ReportContext context;
-    context.config = &config;
-    context.energy = &energy;
-    context.workload = &workload;
+    const Reporting reporting(config, workload);
+    const ReportContext& context = reporting.context;
     double previous_energy = 0;
     uint64_t previous_cycles = 0;
     for (int k = 1; k <= 8; ++k) {
@@ -274,6 +286,45 @@ TEST(Invariants, EnergySumsLatencyIsCyclesOverClockAndBothGrowWithK) {
       }
       previous_cycles = summary.cycles;
       previous_energy = summary.energy_j;
+    }
+  }
+}
+
+// Raising any one layer's k never lowers the cycles or the energy of an inference (bit-serial:
+// that layer has more passes; bit-parallel: the same), from a mixed vector, on every base.
+TEST(Invariants, RaisingOneLayersKNeverLowersCyclesOrEnergy) {
+  Grid& g = grid();
+  const Workload workload = Workload::from_model(g.model);
+  const std::vector<int> start = {2, 1, 3, 2, 4, 1, 2, 3, 1, 2, 5, 1, 2, 3, 2, 1, 4, 2, 1, 3, 2};
+  for (size_t b = 0; b < g.base_list.size(); ++b) {
+    const NpuConfig& config = g.configs[b * g.per_base];
+    const Reporting reporting(config, workload);
+    const ReportContext& context = reporting.context;
+    std::vector<PlaneRange> planes(workload.layers.size(), PlaneRange{0, 0});
+    std::vector<size_t> weighted;
+    for (size_t i = 0; i < workload.layers.size(); ++i) {
+      if (!workload.layers[i].weighted()) continue;
+      planes[i].last = start.at(weighted.size());
+      weighted.push_back(i);
+    }
+    BitsResult base_result;
+    base_result.timing = g.npu(b, 0).simulate_timing(planes);
+    const RunSummary base = summarize(context, base_result);
+    for (size_t i : weighted) {
+      std::vector<PlaneRange> raised = planes;
+      ++raised[i].last;
+      BitsResult result;
+      result.timing = g.npu(b, 0).simulate_timing(raised);
+      const RunSummary summary = summarize(context, result);
+      const std::string where = g.base_list[b].name + ": " + workload.layers[i].name + " " +
+                                std::to_string(planes[i].last) + " -> " +
+                                std::to_string(raised[i].last);
+      EXPECT_GE(summary.cycles, base.cycles) << where;
+      EXPECT_GE(summary.energy_j, base.energy_j) << where;
+      if (g.base_list[b].bit_serial) {
+        EXPECT_GT(summary.energy_j, base.energy_j) << where;
+        EXPECT_GT(summary.average_bits, base.average_bits) << where;
+      }
     }
   }
 }

@@ -6,12 +6,14 @@
 
 #include "arch/energy.h"
 #include "arch/report.h"
+#include "arch/schedule.h"
 #include "bench.h"
 #include "core/cifar.h"
 #include "core/engine.h"
 #include "core/kernels.h"
 #include "core/model.h"
 #include "core/paths.h"
+#include "core/precision.h"
 #include "golden.h"
 #include "tlm/npu.h"
 
@@ -140,6 +142,23 @@ TEST(Npu, UnlimitedBandwidthReproducesTheAnalyticIdeal) {
   }
 }
 
+// The DRAM reads of each k (simulated one after another in this process) are the image and the
+// schedule's weight fetches, nothing else (the default config does not spill): no state of an
+// earlier simulation leaks into a later one's counts.
+TEST(Npu, DramReadsAreTheImageAndTheWeightFetchesOfThisK) {
+  NpuBench& b = bench();
+  for (int k = 1; k <= 8; ++k) {
+    const Schedule schedule = build_schedule(b.workload, b.default_config, k);
+    uint64_t want = schedule.input_bits;
+    for (const WeightFetch& fetch : schedule.fetches) want += fetch.bits;
+    uint64_t got = 0;
+    for (const auto& layer :
+         b.sweep[static_cast<size_t>(k - 1)].timing.modules[static_cast<int>(Module::Dram)])
+      got += layer.count(Action::DramReadBits);
+    EXPECT_EQ(got, want) << "k=" << k;
+  }
+}
+
 TEST(Npu, RepeatedSimulationsGiveIdenticalReports) {
   NpuBench& b = bench();
   const BitsResult again{b.default_npu.simulate_timing(3), 0, 0};
@@ -169,6 +188,55 @@ TEST(Npu, PredictionsEqualTheCoreReferenceOpByOpAndTheFastEngine) {
           << "image " << i << " k=" << k;
     }
   }
+}
+
+// A mixed vector through the modules (each layer's planes to its own k, each output stage with its
+// re-targeted parameters) gives exactly the engine's logits; a uniform Precision is the int k.
+TEST(Npu, PerLayerPrecisionThroughTheModulesEqualsTheEngine) {
+  NpuBench& b = bench();
+  const CifarSet images = load_cifar_test(data_dir(""), 20);
+  for (const char* text : {"[8,1,2,3,4,5,6,7,8,7,6,5,4,3,2,1,2,3,4,5,6]",
+                           "{\"default\": 2, \"layers\": {\"conv1\": 8, \"fc\": 8}}"}) {
+    const Precision precision = Precision::parse(nlohmann::json::parse(text), b.model, "p.json");
+    ASSERT_FALSE(precision.is_uniform());
+    const Classification through_modules =
+        b.default_npu.classify(images.pixels.data(), images.size(), precision);
+    const Classification engine =
+        classify(Network(b.model, precision), images.pixels.data(), images.size(), 2);
+    EXPECT_EQ(through_modules.logits, engine.logits) << text;
+  }
+  const Classification uniform =
+      b.default_npu.classify(images.pixels.data(), images.size(), Precision::uniform(b.model, 3));
+  EXPECT_EQ(uniform.logits, b.default_npu.classify(images.pixels.data(), images.size(), 3).logits);
+}
+
+// Timing of per-layer planes: (0, k] everywhere is the int-k run, byte for byte in the report;
+// a mixed vector lies between its smallest and largest uniform k, and its report carries it.
+TEST(Npu, PerLayerPlanesInTheTimingModel) {
+  NpuBench& b = bench();
+  const Precision three = Precision::uniform(b.model, 3);
+  const BitsResult same{b.default_npu.simulate_timing(three.plane_ranges()), 0, 0};
+  EXPECT_EQ(build_report(b.context(), {same}).dump(),
+            build_report(b.context(), {b.sweep[2]}).dump());
+  const Precision mixed =
+      Precision::parse(nlohmann::json::parse(R"({"default": 2, "layers": {"conv1": 8, "fc": 8}})"),
+                       b.model, "p.json");
+  const BitsResult result{b.default_npu.simulate_timing(mixed.plane_ranges()), 0, 0};
+  const RunSummary summary = summarize(b.context(), result);
+  EXPECT_GT(summary.cycles, b.sweep[1].timing.cycles);
+  EXPECT_LT(summary.cycles, b.sweep[7].timing.cycles);
+  EXPECT_EQ(summary.bits, 8);
+  EXPECT_EQ(summary.precision.dump(), mixed.to_json().dump());
+  EXPECT_DOUBLE_EQ(summary.average_bits, mixed.mean_planes(b.model));
+  // Planes (2, 8] of conv1 after (0, 2]: a continuation costs conv1's six more planes only.
+  std::vector<PlaneRange> continuation = mixed.plane_ranges();
+  continuation[1] = PlaneRange{2, 8};
+  const TimingResult resumed = b.default_npu.simulate_timing(continuation);
+  EXPECT_EQ(resumed.layers[1].passes, result.timing.layers[1].passes * 6 / 8);
+  EXPECT_EQ(summarize(b.context(), BitsResult{resumed, 0, 0}).precision,
+            nlohmann::ordered_json::parse(
+                "[[2,8],[0,2],[0,2],[0,2],[0,2],[0,2],[0,2],[0,2],[0,2],[0,2],[0,2],[0,2],[0,2],"
+                "[0,2],[0,2],[0,2],[0,2],[0,2],[0,2],[0,2],[0,8]]"));
 }
 
 // Every feature map the modules leave in the ActivationBuffer equals the NumPy reference's.
