@@ -12,5 +12,6 @@ int regress_command(int argc, char** argv);  // a report gated against a baselin
 int sweep_command(int argc, char** argv);  // design-space sweep, resumable, sharded (sweep.cpp)
 int merge_command(int argc, char** argv);  // merges the directories of a sharded sweep (sweep.cpp)
 int frontier_command(int argc, char** argv);  // per-layer precision frontier (frontier.cpp)
+int stream_command(int argc, char** argv);  // a trace under a dynamic-precision policy (stream.cpp)
 
 }  // namespace bsnpu::cli

@@ -20,7 +20,8 @@ void print_usage(std::FILE* stream) {
       "  frontier greedy per-layer precision search: accuracy vs energy (bsnpu frontier --help)\n"
       "  compare  NPU configs or run reports side by side (bsnpu compare --help)\n"
       "  regress  a run report gated against a baseline: exit 0 pass, 1 regression, 2 bad input\n"
-      "           (bsnpu regress --help)\n",
+      "           (bsnpu regress --help)\n"
+      "  stream   a trace under a dynamic-precision policy (bsnpu stream --help)\n",
       stream);
 }
 
@@ -65,12 +66,14 @@ int main(int argc, char** argv) {
     return guarded(bsnpu::cli::merge_command, argc - 1, argv + 1);
   if (std::strcmp(command, "frontier") == 0)
     return guarded(bsnpu::cli::frontier_command, argc - 1, argv + 1);
+  if (std::strcmp(command, "stream") == 0)
+    return guarded(bsnpu::cli::stream_command, argc - 1, argv + 1);
   if (std::strcmp(command, "--help") == 0 || std::strcmp(command, "-h") == 0) {
     print_usage(stdout);
     return 0;
   }
   std::fprintf(stderr,
-               "bsnpu: error: unknown command '%s' (commands: eval, run, frames, sweep, merge, frontier, compare, regress; see "
+               "bsnpu: error: unknown command '%s' (commands: eval, run, frames, sweep, merge, frontier, compare, regress, stream; see "
                "bsnpu --help)\n",
                command);
   return 2;

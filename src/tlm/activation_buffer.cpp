@@ -87,6 +87,12 @@ void ActivationBuffer::b_transport(::tlm::tlm_generic_payload& transaction,
       done = write(layer, back, excess);
       break;
     }
+    case Command::SumsSave:
+      done = dram(*payload, Command::DramWrite, start, payload->bits);
+      break;
+    case Command::SumsRestore:
+      done = dram(*payload, Command::DramRead, start, payload->bits);
+      break;
     default:
       transaction.set_response_status(::tlm::TLM_COMMAND_ERROR_RESPONSE);
       return;

@@ -2,7 +2,8 @@
 // post-processed outputs, the residual operands.
 //  - Timing: separate read and write ports of banks x port_bits per cycle, streamed (the access
 //    latency is drained once per layer); the input image arrives from Dram; when a layer's live
-//    feature maps exceed the capacity, the excess spills to Dram and comes back.
+//    feature maps exceed the capacity, the excess spills to Dram and comes back; the first
+//    conv's accumulator r, kept for an escalation, goes to Dram and back through its port.
 //  - Functional: it holds the feature maps of a batch of images, one per op output, quantizes
 //    the input images into the first, and hands each module the map it reads or writes. Every
 //    map is kept for the whole batch; what the capacity allows is the timing model's concern.

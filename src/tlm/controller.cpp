@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/arith.h"
 #include "core/error.h"
 
 namespace bsnpu::tlm {
@@ -19,15 +20,22 @@ Controller::Controller(sc_core::sc_module_name name, const arch::NpuConfig& conf
   SC_THREAD(serve);
 }
 
-void Controller::post_timing(const arch::Schedule* schedule,
-                             std::vector<arch::LayerTiming>* layers) {
+void Controller::post_timing(const arch::Schedule* schedule, std::vector<arch::LayerTiming>* layers,
+                             bool restore_sums, bool save_sums) {
   schedule_ = schedule;
   layers_ = layers;
+  restore_sums_ = restore_sums;
+  save_sums_ = save_sums;
   job_posted_.notify(sc_core::SC_ZERO_TIME);
 }
 
 void Controller::post_functional(FunctionalJob* job) {
   job_ = job;
+  job_posted_.notify(sc_core::SC_ZERO_TIME);
+}
+
+void Controller::post_stream(StreamJob* job) {
+  stream_ = job;
   job_posted_.notify(sc_core::SC_ZERO_TIME);
 }
 
@@ -41,16 +49,18 @@ void Controller::check() {
 
 void Controller::serve() {
   for (;;) {
-    while (!schedule_ && !job_) sc_core::wait(job_posted_);
+    while (!schedule_ && !job_ && !stream_) sc_core::wait(job_posted_);
     try {
       if (schedule_) run_timing(*schedule_, *layers_);
       if (job_) run_functional(*job_);
+      if (stream_) run_stream(*stream_);
     } catch (...) {
       failure_ = std::current_exception();
     }
     schedule_ = nullptr;
     layers_ = nullptr;
     job_ = nullptr;
+    stream_ = nullptr;
   }
 }
 
@@ -121,6 +131,16 @@ void Controller::run_timing(const arch::Schedule& schedule,
     arch::LayerTiming& row = layers[static_cast<size_t>(pass.layer)];
     if (pass.layer_begin) {
       row.start_cycle = layer_ready;
+      if (restore_sums_ && reads_image(workload_, static_cast<size_t>(pass.layer))) {
+        // An escalation continues r: it comes back from DRAM before the layer's first pass.
+        NpuPayload restore;
+        restore.command = Command::SumsRestore;
+        restore.layer = pass.layer;
+        restore.bits = sums_bits(workload_.layers[static_cast<size_t>(pass.layer)]);
+        const uint64_t restored = transport(activation_port, restore, timebase_, layer_ready);
+        row.stall(arch::Stall::Dram, restored - layer_ready);
+        layer_ready = restored;
+      }
       NpuPayload reserve;
       reserve.command = Command::Reserve;
       reserve.layer = pass.layer;
@@ -206,6 +226,16 @@ void Controller::run_timing(const arch::Schedule& schedule,
       const uint64_t drained = transport(accumulator_port, drain_request, timebase_, layer_end);
       row.stall(arch::Stall::Drain, drained - layer_end + drain);
       layer_end = drained + drain;
+      if (save_sums_ && reads_image(workload_, static_cast<size_t>(pass.layer))) {
+        // r stays in DRAM for a possible escalation: written out before the next layer starts.
+        NpuPayload save;
+        save.command = Command::SumsSave;
+        save.layer = pass.layer;
+        save.bits = sums_bits(workload_.layers[static_cast<size_t>(pass.layer)]);
+        const uint64_t saved = transport(activation_port, save, timebase_, layer_end);
+        row.stall(arch::Stall::Spill, saved - layer_end);
+        layer_end = saved;
+      }
       row.end_cycle = layer_end;
       row.cycles = layer_end - row.start_cycle;
       row.stall_cycles = row.cycles - row.compute_cycles;
@@ -219,6 +249,43 @@ void Controller::run_timing(const arch::Schedule& schedule,
   keeper_.sync();
 }
 
+bool reads_image(const arch::Workload& workload, size_t layer) {
+  const arch::Layer& op = workload.layers.at(layer);
+  return op.weighted() &&
+         workload.layers.at(static_cast<size_t>(op.inputs.at(0))).kind == OpKind::Input;
+}
+
+uint64_t Controller::sums_bits(const arch::Layer& layer) const {
+  return layer.output_elements() * static_cast<uint64_t>(workload_.accumulator_bits);
+}
+
+std::vector<int32_t> Controller::run_layers(int images, const Precision& precision,
+                                            const std::vector<Requant>& requant, int conv1_from) {
+  for (size_t index = 0; index < workload_.layers.size(); ++index) {
+    const arch::Layer& layer = workload_.layers[index];
+    if (!layer.weighted()) continue;
+    NpuPayload step;
+    step.layer = static_cast<int>(index);
+    step.images = images;
+    step.command = Command::ComputePlanes;
+    // The image is unchanged: a layer reading it continues its accumulator.
+    step.from_plane = reads_image(workload_, index) ? conv1_from : 0;
+    step.to_plane = precision.k(index);
+    transport(array_port, step, timebase_);
+    step.command = Command::PostProcess;
+    step.k = step.to_plane;
+    step.requant = &requant;
+    transport(accumulator_port, step, timebase_);
+  }
+  NpuPayload logits;
+  logits.command = Command::MapAccess;
+  logits.layer = static_cast<int>(workload_.layers.size()) - 1;
+  transport(activation_port, logits, timebase_);
+  if (!logits.words) throw Error(std::string(name()) + ": the last op leaves no logits");
+  const size_t values = static_cast<size_t>(images * logits.words->image_words());
+  return {logits.words->data.begin(), logits.words->data.begin() + static_cast<long>(values)};
+}
+
 void Controller::run_functional(FunctionalJob& job) {
   if (!job.precision || !job.requant)
     throw Error(std::string(name()) + ": a job without precision");
@@ -227,28 +294,51 @@ void Controller::run_functional(FunctionalJob& job) {
   load.image_pixels = job.pixels;
   load.images = job.images;
   transport(activation_port, load, timebase_);
-  for (size_t index = 0; index < workload_.layers.size(); ++index) {
-    if (!workload_.layers[index].weighted()) continue;
-    NpuPayload step;
-    step.layer = static_cast<int>(index);
-    step.images = job.images;
-    step.command = Command::ComputePlanes;
-    step.from_plane = 0;
-    step.to_plane = job.precision->k(index);
-    transport(array_port, step, timebase_);
-    step.command = Command::PostProcess;
-    step.k = step.to_plane;
-    step.requant = job.requant;
-    transport(accumulator_port, step, timebase_);
+  job.logits = run_layers(job.images, *job.precision, *job.requant, 0);
+}
+
+void Controller::run_stream(StreamJob& job) {
+  arch::Policy& policy = *job.policy;
+  std::vector<uint8_t> pixels(kImageBytes);
+  job.results.assign(job.frames, FrameResult{});
+  for (size_t frame = 0; frame < job.frames; ++frame) {
+    FrameResult& result = job.results[frame];
+    bool loaded = false;
+    int held = 0;  // planes the first conv's accumulator holds for this frame
+    int k = policy.begin_frame();
+    for (int from = 0; k != 0;) {
+      const bool reuse = policy.config().reuse_first_conv;
+      result.runs.push_back({reuse ? from : 0, k, reuse && policy.may_escalate(k)});
+      std::vector<int32_t>* memo =
+          job.memo ? &job.memo->at(frame * 8 + static_cast<size_t>(k - 1)) : nullptr;
+      if (memo && !memo->empty()) {
+        result.logits = *memo;
+      } else {
+        if (!loaded) {
+          job.render(frame, pixels.data());
+          NpuPayload load;
+          load.command = Command::LoadImages;
+          load.image_pixels = pixels.data();
+          load.images = 1;
+          transport(activation_port, load, timebase_);
+          loaded = true;
+        }
+        // Continue the accumulator when it holds this frame's planes (a memo hit computed none).
+        const size_t at = static_cast<size_t>(k - 1);
+        const int continued = result.runs.back().conv1_from;
+        result.logits = run_layers(1, job.precisions.at(at), job.requants.at(at),
+                                   held == continued ? continued : 0);
+        held = k;
+        if (memo) *memo = result.logits;
+      }
+      from = k;
+      k = policy.after_run(from, result.logits.data());
+    }
+    result.prediction = policy.prediction();
+    result.carried = policy.carried();
+    result.margin = policy.margin();
+    if (job.progress) job.progress(frame + 1);
   }
-  NpuPayload logits;
-  logits.command = Command::MapAccess;
-  logits.layer = static_cast<int>(workload_.layers.size()) - 1;
-  transport(activation_port, logits, timebase_);
-  if (!logits.words) throw Error(std::string(name()) + ": the last op leaves no logits");
-  const size_t values = static_cast<size_t>(job.images * logits.words->image_words());
-  job.logits.assign(logits.words->data.begin(),
-                    logits.words->data.begin() + static_cast<long>(values));
 }
 
 }  // namespace bsnpu::tlm

@@ -51,7 +51,28 @@ arch::TimingResult Npu::simulate_timing(int k) {
 }
 
 arch::TimingResult Npu::simulate_timing(const std::vector<PlaneRange>& planes) {
-  const arch::Schedule schedule = arch::build_schedule(workload_, config_, planes);
+  return simulate(arch::build_schedule(workload_, config_, planes), false, false);
+}
+
+arch::TimingResult Npu::simulate_run(const FrameRun& run) {
+  std::vector<PlaneRange> planes = arch::uniform_planes(workload_, run.k);
+  for (size_t layer = 0; layer < workload_.layers.size(); ++layer) {
+    if (reads_image(workload_, layer)) planes[layer].first = run.conv1_from;
+  }
+  return simulate(arch::build_schedule(workload_, config_, planes), run.conv1_from > 0,
+                  run.keep_sums);
+}
+
+double Npu::image_mac_share() const {
+  uint64_t image = 0;
+  for (size_t layer = 0; layer < workload_.layers.size(); ++layer) {
+    if (reads_image(workload_, layer)) image += workload_.layers[layer].macs();
+  }
+  return static_cast<double>(image) / static_cast<double>(workload_.total_macs());
+}
+
+arch::TimingResult Npu::simulate(const arch::Schedule& schedule, bool restore_sums,
+                                 bool save_sums) {
   const size_t layers = workload_.layers.size();
   dram.reset(layers);
   weight_memory.reset(layers);
@@ -62,7 +83,7 @@ arch::TimingResult Npu::simulate_timing(const std::vector<PlaneRange>& planes) {
   result.k = schedule.k;
   result.planes = schedule.planes;
   result.weights_resident = schedule.weights_resident;
-  controller.post_timing(&schedule, &result.layers);
+  controller.post_timing(&schedule, &result.layers, restore_sums, save_sums);
   run_job();
   for (const arch::LayerTiming& layer : result.layers) result.cycles += layer.cycles;
   auto& modules = result.modules;
@@ -113,6 +134,26 @@ Classification Npu::classify(const uint8_t* pixels, size_t images, const Precisi
         argmax(result.logits.data() + image * classes, static_cast<int>(classes)));
   }
   return result;
+}
+
+void Npu::stream(StreamJob& job) {
+  if (!job.policy || !job.render) throw Error("stream: a policy and frames are needed");
+  for (int k = 1; k <= job.policy->config().max_k(); ++k) {
+    if (!model_.has_bits(k)) {
+      throw Error(model_.manifest_path() + ": no parameters for k=" + std::to_string(k));
+    }
+  }
+  job.precisions.clear();
+  job.requants.clear();
+  for (int k = 1; k <= job.policy->config().max_k(); ++k) {
+    job.precisions.push_back(Precision::uniform(model_, k));
+    job.requants.push_back(requantization(model_, job.precisions.back()));
+  }
+  if (job.memo && job.memo->size() != job.frames * 8) {
+    throw Error("stream: the memo must hold 8 entries per frame");
+  }
+  controller.post_stream(&job);
+  run_job();
 }
 
 }  // namespace bsnpu::tlm

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "arch/config.h"
+#include "arch/schedule.h"
 #include "arch/timing.h"
 #include "arch/workload.h"
 #include "core/engine.h"
@@ -31,6 +32,13 @@ class Npu : public sc_core::sc_module {
   // (first, last] (arch::build_schedule), or every layer at k.
   arch::TimingResult simulate_timing(const std::vector<PlaneRange>& planes);
   arch::TimingResult simulate_timing(int k);
+  // Simulates one run of a frame of a stream (docs/dynamic-precision.md): an escalation's
+  // schedule (the first conv over planes (conv1_from, k], every other layer (0, k]) with r
+  // restored from DRAM before the first conv, and r saved to DRAM after it when kept.
+  arch::TimingResult simulate_run(const FrameRun& run);
+  // The share of the network's MACs in the layers that read the image (the first conv): the
+  // part of a run an escalation reuses.
+  double image_mac_share() const;
   // Runs the images (consecutive 3x32x32 uint8) through the modules, each layer at its k of
   // `precision`, in batches of kBatchImages per worker thread; `progress`, when set, gets the
   // number of images done after each batch.
@@ -38,9 +46,13 @@ class Npu : public sc_core::sc_module {
                           const std::function<void(size_t)>& progress = nullptr);
   Classification classify(const uint8_t* pixels, size_t images, int k,
                           const std::function<void(size_t)>& progress = nullptr);
+  // Runs a stream of frames under a dynamic-precision policy (Controller, StreamJob): the
+  // job's results are filled in.
+  void stream(StreamJob& job);
 
  private:
   void run_job();
+  arch::TimingResult simulate(const arch::Schedule& schedule, bool restore_sums, bool save_sums);
 
   arch::NpuConfig config_;
   const Model& model_;

@@ -37,6 +37,9 @@ enum class Command {
   InputLoad,        // ActivationBuffer: the image from DRAM
   Reserve,          // ActivationBuffer: a layer needs `bits` of live feature maps; the excess
                     // over the capacity spills to DRAM and comes back
+  SumsSave,         // ActivationBuffer: `bits` of the first conv's accumulator r out to DRAM,
+                    // kept for a possible escalation (dynamic precision)
+  SumsRestore,      // ActivationBuffer: those bits back from DRAM before an escalation
   // Functional (a batch of real images)
   LoadImages,        // ActivationBuffer: quantize `pixels` into the input feature map
   MapAccess,         // ActivationBuffer: the feature map of op `layer`'s output (bytes or words)

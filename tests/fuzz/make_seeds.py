@@ -15,6 +15,7 @@ Everything is made here or copied from this repository's configs/: nothing from 
   sweep_journal/ a record of each status (one points.jsonl line) and a sweep.json
   precision/    per-layer precisions for fuzz_precision's in-memory model (7 conv/fc): each JSON
                 form, uniform and mixed
+  policy/       the shipped dynamic-precision policies (configs/policies/)
 """
 import hashlib
 import json
@@ -105,12 +106,14 @@ def main():
     if CORPUS.exists():
         shutil.rmtree(CORPUS)
     for target in ["config", "energy", "model", "safetensors", "cifar", "precision", "tolerances", "report", "trace",
-                   "sweep", "sweep_journal"]:
+                   "sweep", "sweep_journal", "policy"]:
         (CORPUS / target).mkdir(parents=True)
     for name in ["default.json", "edge.json", "large.json", "scalesim_ws64.json"]:
         shutil.copy(ROOT / "configs" / name, CORPUS / "config" / name)
     (CORPUS / "config" / "minimal.json").write_text('{"format": "bsnpu-config", "version": 1, "name": "m"}\n')
     shutil.copy(ROOT / "configs" / "energy" / "45nm_horowitz.json", CORPUS / "energy" / "45nm_horowitz.json")
+    for path in sorted((ROOT / "configs" / "policies").glob("*.json")):
+        shutil.copy(path, CORPUS / "policy" / path.name)
 
     manifest, blob = tiny_model()
     (CORPUS / "model" / "tiny.bin").write_bytes(manifest + b"\0" + blob)

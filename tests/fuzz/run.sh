@@ -17,9 +17,9 @@ cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPI
 cmake --build "$build" --target fuzz_all -j2
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
-for target in config energy model safetensors cifar precision tolerances report trace sweep sweep_journal; do
+for target in config energy model safetensors cifar precision tolerances report trace sweep sweep_journal policy; do
   case $target in
-  config | energy | precision | tolerances | report | sweep | sweep_journal) options="-max_len=16384 -dict=$root/tests/fuzz/json.dict" ;;
+  config | energy | precision | tolerances | report | sweep | sweep_journal | policy) options="-max_len=16384 -dict=$root/tests/fuzz/json.dict" ;;
   model | trace) options="-max_len=65536 -dict=$root/tests/fuzz/json.dict" ;;
   *) options="-max_len=16384" ;;
   esac
