@@ -6,10 +6,16 @@ and prints the markdown tables and the bar checks that docs/dynamic-precision.md
 
     /usr/bin/python3 scripts/plot_dynamic.py [--traces traces/heldout/*.json] [--bsnpu build/bsnpu]
                                              [--out docs] [--threads 1] [--from-json FILE]
-                                             [--policies P ...]
+                                             [--policies P ...] [--frontier FRONTIER.json]
 
 --from-json redraws the figures and tables from a JSON this script wrote, without simulating;
 with --policies P... as well, only those policies are run again and replaced in it.
+--frontier takes the path of a `bsnpu frontier` run (per-layer precision vectors, greedy), picks
+its points with average bits in 1..4 (all of them if at most FRONTIER_POINTS, else that many
+spread over 1..4, the two ends included), renders each trace once as a CIFAR batch (`bsnpu
+frames --out-cifar`) and measures each point's accuracy on it (`bsnpu eval --precision`); average
+bits, energy and latency per frame are the frontier's (a static vector costs the same every frame).
+The points are kept in the JSON as the trace's "frontier" series, which --from-json redraws.
 Thresholds were chosen on the development traces (traces/*.json); nothing here tunes anything.
 """
 import argparse
@@ -17,6 +23,7 @@ import json
 import pathlib
 import subprocess
 import sys
+import hashlib
 import tempfile
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -34,6 +41,10 @@ STYLE = {
     "scene_gated_3_hold": ("tab:green", "D", ":"),
     "scene_gated_8_hold": ("tab:red", "P", ":"),
 }
+FRONTIER_NAME = "per-layer frontier (greedy)"
+FRONTIER_STYLE = ("tab:purple", "x", "-.")
+UNIFORM_STYLE = ("tab:purple", "o", ":")
+FRONTIER_POINTS = 12
 
 
 def run_sweeps(traces, policies, bsnpu, threads, results):
@@ -56,6 +67,87 @@ def run_sweeps(traces, policies, bsnpu, threads, results):
                     "points": [{"value": p["value"], **p["totals"]} for p in document["points"]],
                 }
     return results
+
+
+def pick_frontier(path):
+    """The path's points with average bits in 1..4: all if few, else FRONTIER_POINTS of them, the
+    nearest to bit budgets spaced evenly from the lowest to the highest (both ends kept)."""
+    inside = sorted((p for p in path if 1 - 1e-9 <= p["average_bits"] <= 4 + 1e-9),
+                    key=lambda p: p["average_bits"])
+    if len(inside) <= FRONTIER_POINTS:
+        return inside
+    low, high = inside[0]["average_bits"], inside[-1]["average_bits"]
+    chosen = []
+    for i in range(FRONTIER_POINTS):
+        target = low + (high - low) * i / (FRONTIER_POINTS - 1)
+        nearest = min(inside, key=lambda p: abs(p["average_bits"] - target))
+        if nearest not in chosen:
+            chosen.append(nearest)
+    return sorted(chosen, key=lambda p: p["average_bits"])
+
+
+def run_frontier(traces, frontier_file, bsnpu, threads, results):
+    """Measures the chosen frontier points on every trace; stores them as results[trace]["frontier"]."""
+    raw = open(frontier_file, "rb").read()
+    frontier = json.loads(raw)
+    if frontier.get("format") != "bsnpu-frontier":
+        sys.exit("%s: format: not a bsnpu-frontier file" % frontier_file)
+    chosen = pick_frontier(frontier["path"])
+    source = {"file": pathlib.Path(frontier_file).name, "sha256": hashlib.sha256(raw).hexdigest(),
+              "method": frontier["method"], "config": frontier["config"],
+              "sensitivity_images": frontier["sensitivity"]["images"],
+              "evaluation_images": frontier["evaluation"]["images"]}
+    with tempfile.TemporaryDirectory() as scratch:
+        scratch = pathlib.Path(scratch)
+        for trace in traces:
+            name = pathlib.Path(trace).stem
+            entry = results.setdefault(
+                name, {"trace": str(pathlib.Path(trace).resolve().relative_to(ROOT)), "policies": {}})
+            data = scratch / name
+            data.mkdir()
+            command = [bsnpu, "frames", "--trace", trace, "--out-cifar", str(data / "test_batch.bin")]
+            print("+ " + " ".join(command), file=sys.stderr, flush=True)
+            subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+            # Uniform k on the same frames, measured the same way: the baseline of the frontier's bar.
+            out = scratch / "eval.json"
+            command = [bsnpu, "eval", "--data", str(data), "--images", "all", "--bits", "1-4",
+                       "--threads", str(threads), "--json", str(out)]
+            print("+ " + " ".join(command), file=sys.stderr, flush=True)
+            subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+            uniform = [{"k": int(k), "average_bits": m["average_bits"], "frames": m["images"],
+                        "correct": m["correct"], "accuracy": m["accuracy"]}
+                       for k, m in json.load(open(out))["per_bits"].items()]
+            points = []
+            for point in chosen:
+                precision = scratch / "precision.json"
+                precision.write_text(json.dumps(point["precision"]) + "\n")
+                out = scratch / "eval.json"
+                command = [bsnpu, "eval", "--data", str(data), "--images", "all", "--precision",
+                           str(precision), "--threads", str(threads), "--json", str(out)]
+                print("+ " + " ".join(command) + "   # step %d" % point["step"], file=sys.stderr,
+                      flush=True)
+                subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+                ((label, measured),) = json.load(open(out))["per_bits"].items()
+                points.append({"step": point["step"], "precision": point["precision"],
+                               "label": label,
+                               "average_bits": point["average_bits"],
+                               "energy_per_frame_j": point["energy_j"],
+                               "mean_latency_s": point["latency_s"],
+                               "test_accuracy": point["eval_accuracy"],
+                               "frames": measured["images"], "correct": measured["correct"],
+                               "accuracy": measured["accuracy"]})
+            entry["frontier"] = {"name": FRONTIER_NAME, "source": source, "points": points,
+                                 "uniform": uniform}
+    return results
+
+
+def static_at(uniform, bits):
+    """Uniform k's accuracy at `bits` average bits, linear between neighbouring integer k."""
+    by_k = {p["k"]: p["accuracy"] for p in uniform}
+    low = int(bits + 1e-9)
+    if abs(bits - low) < 1e-9:
+        return by_k[low]
+    return by_k[low] + (bits - low) * (by_k[low + 1] - by_k[low])
 
 
 def best_at(points, bits):
@@ -87,6 +179,18 @@ def bars(trace):
                  % ("holds" if not below else "FAILS at " + ", ".join(below)))
     sm2 = best_at(smoothed, 2.0)
     lines.append("- static with the same smoothing, best at <= 2.0 bits: %.2f %%" % (100 * (sm2 or 0)))
+    if "frontier" in trace:
+        uniform = trace["frontier"]["uniform"]
+        gaps = [100 * (p["accuracy"] - static_at(uniform, p["average_bits"]))
+                for p in trace["frontier"]["points"]]
+        lines.append("- per-layer frontier (greedy) vs static uniform k at the same average bits "
+                     "(bsnpu eval on the same frames, k = %s: %s %%; linear between integer k): "
+                     "at or above at %d of %d points, %+.2f to %+.2f "
+                     "points (mean %+.2f)" % (
+                         ", ".join(str(p["k"]) for p in uniform),
+                         ", ".join("%.2f" % (100 * p["accuracy"]) for p in uniform),
+                         sum(g >= -1e-9 for g in gaps), len(gaps), min(gaps),
+                                               max(gaps), sum(gaps) / len(gaps)))
     return lines
 
 
@@ -100,6 +204,11 @@ def table(trace):
                 policy["name"], policy["sweep_field"], p["value"], 100 * p["accuracy"],
                 p["average_bits"], p["mean_final_k"], 1e6 * p["energy_per_frame_j"],
                 1e3 * p["mean_latency_s"]))
+    if "frontier" in trace:
+        for p in trace["frontier"]["points"]:
+            rows.append("| %s | step %d: %s | %.2f | %.3f | - | %.1f | %.4f |" % (
+                trace["frontier"]["name"], p["step"], p["label"], 100 * p["accuracy"],
+                p["average_bits"], 1e6 * p["energy_per_frame_j"], 1e3 * p["mean_latency_s"]))
     return rows
 
 
@@ -108,10 +217,17 @@ def plot(name, trace, out):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     figure, axes = plt.subplots(1, 2, figsize=(12, 4.8))
-    for policy_name in POLICIES:
-        policy = trace["policies"][policy_name]
+    series = [(trace["policies"][name], STYLE[name]) for name in POLICIES]
+    if "frontier" in trace:
+        series.append((trace["frontier"], FRONTIER_STYLE))
+        uniform = trace["frontier"]["uniform"]
+        energy = {round(p["average_bits"]): p["energy_per_frame_j"]
+                  for p in trace["policies"]["static"]["points"]}
+        series.append(({"name": "static k, same frames as the frontier (bsnpu eval)",
+                        "points": [dict(p, energy_per_frame_j=energy[p["k"]]) for p in uniform]},
+                       UNIFORM_STYLE))
+    for policy, (color, marker, line) in series:
         points = sorted(policy["points"], key=lambda p: p["average_bits"])
-        color, marker, line = STYLE[policy_name]
         for axis, key, scale in [(axes[0], "average_bits", 1), (axes[1], "energy_per_frame_j", 1e6)]:
             axis.plot([scale * p[key] for p in points], [100 * p["accuracy"] for p in points],
                       color=color, marker=marker, linestyle=line, markersize=4,
@@ -142,11 +258,15 @@ def main():
     parser.add_argument("--from-json")
     parser.add_argument("--policies", nargs="+", choices=POLICIES, default=POLICIES,
                         help="run only these (the others are read from --from-json)")
+    parser.add_argument("--frontier", help="a `bsnpu frontier` JSON: measure its points on the traces")
     args = parser.parse_args()
     out = pathlib.Path(args.out)
     results = json.load(open(args.from_json)) if args.from_json else {}
     if not args.from_json or args.policies != POLICIES:
         run_sweeps(args.traces, args.policies, args.bsnpu, args.threads, results)
+    if args.frontier:
+        run_frontier(args.traces, args.frontier, args.bsnpu, args.threads, results)
+    if not args.from_json or args.policies != POLICIES or args.frontier:
         (out / "dynamic-precision.json").write_text(json.dumps(results, indent=1) + "\n")
     for name, trace in results.items():
         print("### %s (`%s`)\n" % (name, trace["trace"]))
