@@ -248,8 +248,8 @@ void read_config(FieldReader& top, NpuConfig& config) {
   weight_defaults.latency_cycles = 2;
   config.weight_memory = parse_memory(top.object("weight_memory"), weight_defaults);
   const uint64_t tile_bits = static_cast<uint64_t>(config.mac_array.rows) *
-                            static_cast<uint64_t>(config.mac_array.cols) *
-                            static_cast<uint64_t>(config.mac_array.weight_bits);
+                             static_cast<uint64_t>(config.mac_array.cols) *
+                             static_cast<uint64_t>(config.mac_array.weight_bits);
   if (config.weight_memory.capacity_bits < 2 * tile_bits) {
     top.fail("weight_memory.capacity_kib",
              "must hold two weight tiles (2 x rows x cols x weight_bits bits) for double "

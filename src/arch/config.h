@@ -101,13 +101,13 @@ struct MemoryConfig {
 // presets of dram_technology(), or "ideal" (peak bandwidth, no overheads).
 struct DramTechnology {
   std::string name = "ideal";
-  double peak_gbytes_per_s = 16;  // the interface's peak
-  double latency_ns = 100;        // a request's first data after its start (tRCD + CL + PHY)
-  double burst_bytes = 0;         // transfer granule: requests round up to whole bursts (0: none)
-  double page_bytes = 0;          // row buffer; a sequential stream opens one row per page
-  double row_cycle_ns = 0;        // precharge + activate (tRP + tRCD) per row opened
-  int banks = 1;                  // banks whose row cycles overlap a streaming transfer
-  double refresh_ns = 0;          // tRFC: the channel is blocked this long ...
+  double peak_gbytes_per_s = 16;   // the interface's peak
+  double latency_ns = 100;         // a request's first data after its start (tRCD + CL + PHY)
+  double burst_bytes = 0;          // transfer granule: requests round up to whole bursts (0: none)
+  double page_bytes = 0;           // row buffer; a sequential stream opens one row per page
+  double row_cycle_ns = 0;         // precharge + activate (tRP + tRCD) per row opened
+  int banks = 1;                   // banks whose row cycles overlap a streaming transfer
+  double refresh_ns = 0;           // tRFC: the channel is blocked this long ...
   double refresh_interval_ns = 0;  // ... every tREFI
   double turnaround_ns = 0;        // write-to-read plus read-to-write bus turnaround per write
   double pj_per_bit = -1;          // interface + core energy per bit; < 0: the energy table's
@@ -189,10 +189,10 @@ struct EnergyTable {
   std::string name;
   std::vector<std::string> provenance;
   std::vector<std::string> scaling_rules;
-  std::vector<CurvePoint> int_add;         // x = bits
-  CurvePoint int_mult;                     // x = bits; quadratic in bits
-  std::vector<CurvePoint> sram_read_64b;   // x = bank capacity in bytes; pJ per 64-bit read
-  double sram_write_factor = 1.0;          // write energy / read energy
+  std::vector<CurvePoint> int_add;        // x = bits
+  CurvePoint int_mult;                    // x = bits; quadratic in bits
+  std::vector<CurvePoint> sram_read_64b;  // x = bank capacity in bytes; pJ per 64-bit read
+  double sram_write_factor = 1.0;         // write energy / read energy
   double register_pj_per_bit = 0.009;
   double xor_pj_per_bit = 0.000564;  // one bit of a conditional negate
   double dram_pj_per_bit = 20.3;

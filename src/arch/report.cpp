@@ -142,8 +142,9 @@ RunSummary summarize(const ReportContext& context, const BitsResult& result) {
     summary.layers.push_back(layer);
   }
   const auto total = [&](Action action) { return summary.actions[static_cast<size_t>(action)]; };
-  summary.utilization = ratio(static_cast<double>(total(Action::PeAddSub) + total(Action::PeMultiply)),
-                              pes * static_cast<double>(timing.cycles));
+  summary.utilization =
+      ratio(static_cast<double>(total(Action::PeAddSub) + total(Action::PeMultiply)),
+            pes * static_cast<double>(timing.cycles));
   summary.energy_j = summary.energy.total();
   summary.accuracy_per_mcycle = ratio(summary.accuracy, static_cast<double>(timing.cycles) / 1e6);
   const double area_mm2 = report_area(context).total();
@@ -276,9 +277,9 @@ struct Window {
 };
 Window busy_within(const Timeline& timeline, uint64_t begin, uint64_t end) {
   Window window;
-  auto it = std::lower_bound(timeline.begin(), timeline.end(),
-                             std::pair<uint64_t, uint64_t>{begin, 0},
-                             [](const auto& a, const auto& b) { return a.second <= b.first; });
+  auto it =
+      std::lower_bound(timeline.begin(), timeline.end(), std::pair<uint64_t, uint64_t>{begin, 0},
+                       [](const auto& a, const auto& b) { return a.second <= b.first; });
   for (; it != timeline.end() && it->first < end; ++it) {
     const uint64_t from = std::max(it->first, begin), to = std::min(it->second, end);
     if (to <= from) continue;
@@ -303,7 +304,9 @@ ordered_json build_trace(const ReportContext& context, const std::vector<BitsRes
                       {"args", {{"name", name}}}});
   };
   // One thread per resource: the controller's layers (tid 0), then each module's tracks.
-  const auto track_tid = [](int module, int track) { return 1 + module * kTracksPerModule + track; };
+  const auto track_tid = [](int module, int track) {
+    return 1 + module * kTracksPerModule + track;
+  };
   for (const BitsResult& result : results) {
     const TimingResult& timing = result.timing;
     const int pid = timing.k;
@@ -352,22 +355,21 @@ ordered_json build_trace(const ReportContext& context, const std::vector<BitsRes
       for (int module = 0; module < kModuleCount; ++module) {
         for (int track = 0; track < kTracksPerModule; ++track) {
           if (!track_name(static_cast<Module>(module), track)) continue;
-          const Window window = busy_within(
-              timing.timelines[static_cast<size_t>(module)][static_cast<size_t>(track)], begin,
-              end);
+          const Window window =
+              busy_within(timing.timelines[static_cast<size_t>(module)][static_cast<size_t>(track)],
+                          begin, end);
           if (window.busy == 0) continue;
-          events.push_back(
-              {{"name", name},
-               {"cat", module_name(static_cast<Module>(module))},
-               {"ph", "X"},
-               {"pid", pid},
-               {"tid", track_tid(module, track)},
-               {"ts", us(window.first)},
-               {"dur", us(window.last) - us(window.first)},
-               {"args",
-                {{"busy_cycles", window.busy},
-                 {"utilization", static_cast<double>(window.busy) /
-                                     static_cast<double>(end - begin)}}}});
+          events.push_back({{"name", name},
+                            {"cat", module_name(static_cast<Module>(module))},
+                            {"ph", "X"},
+                            {"pid", pid},
+                            {"tid", track_tid(module, track)},
+                            {"ts", us(window.first)},
+                            {"dur", us(window.last) - us(window.first)},
+                            {"args",
+                             {{"busy_cycles", window.busy},
+                              {"utilization", static_cast<double>(window.busy) /
+                                                  static_cast<double>(end - begin)}}}});
         }
       }
       // Counters, one value per layer: the array's share of cycles streaming pixels, the DRAM

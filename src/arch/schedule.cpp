@@ -245,9 +245,8 @@ Schedule build_schedule(const Workload& workload, const NpuConfig& config,
       throw Error(layer.name + ": layer without work");
     }
     const size_t first =
-        schedule.passes.size() -
-        static_cast<size_t>(pixel_tiles * col_tiles * row_tiles *
-                            static_cast<uint64_t>(passes_per_tile));
+        schedule.passes.size() - static_cast<size_t>(pixel_tiles * col_tiles * row_tiles *
+                                                     static_cast<uint64_t>(passes_per_tile));
     schedule.passes[first].layer_begin = true;
     schedule.passes.back().layer_end = true;
   }

@@ -17,7 +17,7 @@ namespace bsnpu::arch {
 
 struct WeightFetch {
   int layer = 0;
-  uint64_t bits = 0;  // a weight tile: rows x cols x weight_bits
+  uint64_t bits = 0;    // a weight tile: rows x cols x weight_bits
   bool pinned = false;  // kept in the SRAM for the whole layer (reused by every pixel tile)
 };
 
@@ -41,7 +41,7 @@ struct Pass {
 struct Schedule {
   int k = 8;                       // the largest last plane of any layer
   std::vector<PlaneRange> planes;  // by layer: the planes its passes run
-  bool weights_resident = false;  // all 8 planes of every layer fit in the weight SRAM
+  bool weights_resident = false;   // all 8 planes of every layer fit in the weight SRAM
   std::vector<Pass> passes;
   std::vector<WeightFetch> fetches;
   std::vector<uint64_t> pinned_bits;  // per layer: SRAM bits its pinned plane tiles hold

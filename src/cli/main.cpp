@@ -73,7 +73,8 @@ int main(int argc, char** argv) {
     return 0;
   }
   std::fprintf(stderr,
-               "bsnpu: error: unknown command '%s' (commands: eval, run, frames, sweep, merge, frontier, compare, regress, stream; see "
+               "bsnpu: error: unknown command '%s' (commands: eval, run, frames, sweep, merge, "
+               "frontier, compare, regress, stream; see "
                "bsnpu --help)\n",
                command);
   return 2;

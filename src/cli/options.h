@@ -56,8 +56,8 @@ struct Inputs {
 // --bits was given), then loads the model (every k of --bits must have parameters), the precision
 // file and, when `with_images`, the first --images test images; throws bsnpu::Error naming the
 // option or the file.
-Inputs load_inputs(const CommonOptions& common,
-                   const boost::program_options::variables_map& values, bool with_images = true);
+Inputs load_inputs(const CommonOptions& common, const boost::program_options::variables_map& values,
+                   bool with_images = true);
 
 // SHA-256 of the images' labels then pixels: the `data.sha256` of reports, and the data part of
 // the sweep's accuracy cache key.

@@ -172,8 +172,7 @@ int run_command(int argc, char** argv) {
   std::printf("timing simulation %.3f s for %zu precision(s)", timing_seconds,
               inputs.precisions.size());
   if (!timing_only) {
-    std::printf("; functional datapath %.1f s (%d thread(s))", functional_seconds,
-                inputs.threads);
+    std::printf("; functional datapath %.1f s (%d thread(s))", functional_seconds, inputs.threads);
   }
   std::printf("\n");
 

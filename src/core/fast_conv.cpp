@@ -162,7 +162,8 @@ void window_sums(const ConvWeights& conv, const ConvPlan& plan, const ByteMap& i
   const int buffer_height = input.height + 2 * input.border;
   const int buffer_pixels = buffer_height * buffer_width;
   const size_t window_count = static_cast<size_t>(rows) * static_cast<size_t>(conv.out_hw);
-  const size_t row_sums_count = static_cast<size_t>(buffer_height) * static_cast<size_t>(conv.out_hw);
+  const size_t row_sums_count =
+      static_cast<size_t>(buffer_height) * static_cast<size_t>(conv.out_hw);
   scratch.window_sums.resize(window_count + static_cast<size_t>(images) * row_sums_count +
                              static_cast<size_t>(buffer_pixels));
   int32_t* row_sums = scratch.window_sums.data() + window_count;  // [images][buffer rows][out_hw]

@@ -114,8 +114,8 @@ void Accumulator::partial_sum_target(NpuPayload& payload) {
 void Accumulator::check_planes(const NpuPayload& payload, int planes) const {
   const int held = planes_[static_cast<size_t>(payload.layer)];
   if (held != planes) {
-    throw Error(model_.op(payload.layer).name + ": the accumulator holds " +
-                std::to_string(held) + " planes, not " + std::to_string(planes));
+    throw Error(model_.op(payload.layer).name + ": the accumulator holds " + std::to_string(held) +
+                " planes, not " + std::to_string(planes));
   }
 }
 

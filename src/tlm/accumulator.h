@@ -65,9 +65,9 @@ class Accumulator : public sc_core::sc_module {
   uint64_t postproc_free_ = 0;
   std::vector<uint64_t> buffer_free_;  // by partial-sum buffer: read out by post-processing
   size_t next_buffer_ = 0, tile_buffer_ = 0;
-  std::vector<WordMap> sums_;                          // by layer: r of the batch
-  std::vector<WordMap> staging_;                       // by layer: S of planes after the first
-  std::vector<int> planes_;                            // by layer: planes accumulated into r
+  std::vector<WordMap> sums_;     // by layer: r of the batch
+  std::vector<WordMap> staging_;  // by layer: S of planes after the first
+  std::vector<int> planes_;       // by layer: planes accumulated into r
 };
 
 }  // namespace bsnpu::tlm

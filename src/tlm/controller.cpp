@@ -164,11 +164,10 @@ void Controller::run_timing(const arch::Schedule& schedule,
     load.bits = tile_bits;
     // Shadow registers take the next tile while the current pass runs; without them the load
     // waits for the pass to finish. A systolic array then shifts the tile down its rows.
-    const uint64_t load_ready = std::max(
-        weights_ready, config_.mac_array.double_buffered ? previous_start : previous_done);
-    const uint64_t loaded =
-        std::max(transport(weight_port, load, timebase_, load_ready),
-                 load_ready + config_.mac_array.weight_load_cycles());
+    const uint64_t load_ready =
+        std::max(weights_ready, config_.mac_array.double_buffered ? previous_start : previous_done);
+    const uint64_t loaded = std::max(transport(weight_port, load, timebase_, load_ready),
+                                     load_ready + config_.mac_array.weight_load_cycles());
     if (pass.fetch >= 0 && !schedule.fetches[static_cast<size_t>(pass.fetch)].pinned) {
       free_weight_bits_ += tile_bits;  // a streamed plane tile leaves once it is in the array
       issue_fetches(schedule, loaded);

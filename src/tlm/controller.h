@@ -139,7 +139,7 @@ class Controller : public sc_core::sc_module {
   uint64_t free_weight_bits_ = 0;
   size_t next_fetch_ = 0;
   std::vector<uint64_t> fetch_done_;    // UINT64_MAX until waited for
-  std::vector<size_t> fill_tickets_;  // the WeightMemory's ticket of each issued fetch
+  std::vector<size_t> fill_tickets_;    // the WeightMemory's ticket of each issued fetch
   std::vector<uint64_t> fetch_issued_;  // when each fetch was issued (room in the SRAM)
 };
 

@@ -28,18 +28,18 @@ enum class Command {
   DramPrefetchWait,  // Dram: place prefetch `ticket` behind the demand so far; done when it is
   WeightFill,        // WeightMemory: queue a weight tile's fill from DRAM (out: ticket)
   WeightFillWait,    // WeightMemory: done when fill `ticket` is in the SRAM
-  WeightRead,       // WeightMemory: plane tile from the SRAM into the PE shadow registers
-  Compute,          // MacArray: one pass (a pixel tile through one plane tile)
-  Accumulate,       // Accumulator: the pass's column sums; post-processing on a tile's last pass
-  Drain,            // Accumulator: done when every post-processing issued so far has finished
-  ActivationRead,   // ActivationBuffer
-  ActivationWrite,  // ActivationBuffer
-  InputLoad,        // ActivationBuffer: the image from DRAM
-  Reserve,          // ActivationBuffer: a layer needs `bits` of live feature maps; the excess
-                    // over the capacity spills to DRAM and comes back
-  SumsSave,         // ActivationBuffer: `bits` of the first conv's accumulator r out to DRAM,
-                    // kept for a possible escalation (dynamic precision)
-  SumsRestore,      // ActivationBuffer: those bits back from DRAM before an escalation
+  WeightRead,        // WeightMemory: plane tile from the SRAM into the PE shadow registers
+  Compute,           // MacArray: one pass (a pixel tile through one plane tile)
+  Accumulate,        // Accumulator: the pass's column sums; post-processing on a tile's last pass
+  Drain,             // Accumulator: done when every post-processing issued so far has finished
+  ActivationRead,    // ActivationBuffer
+  ActivationWrite,   // ActivationBuffer
+  InputLoad,         // ActivationBuffer: the image from DRAM
+  Reserve,           // ActivationBuffer: a layer needs `bits` of live feature maps; the excess
+                     // over the capacity spills to DRAM and comes back
+  SumsSave,          // ActivationBuffer: `bits` of the first conv's accumulator r out to DRAM,
+                     // kept for a possible escalation (dynamic precision)
+  SumsRestore,       // ActivationBuffer: those bits back from DRAM before an escalation
   // Functional (a batch of real images)
   LoadImages,        // ActivationBuffer: quantize `pixels` into the input feature map
   MapAccess,         // ActivationBuffer: the feature map of op `layer`'s output (bytes or words)
@@ -61,8 +61,8 @@ struct NpuPayload : ::tlm::tlm_extension<NpuPayload> {
   int cols_used = 0;
   uint64_t pixels = 0;
   bool first_plane = false;  // first plane of a row tile
-  bool last_plane = false;  // last plane of a row tile: the column register joins the partial sum
-  bool finalize = false;    // last pass of a (pixel tile, column tile): post-process its outputs
+  bool last_plane = false;   // last plane of a row tile: the column register joins the partial sum
+  bool finalize = false;     // last pass of a (pixel tile, column tile): post-process its outputs
   bool first_row_tile = false;
   // Post-processing of the finalized outputs (set on finalize)
   uint64_t residual_adds = 0;      // fused add
@@ -74,18 +74,18 @@ struct NpuPayload : ::tlm::tlm_extension<NpuPayload> {
   // Compute, out: the pass's cycles beyond its pixels, by cause (systolic skew and drain, a
   // narrow activation port, the Accumulator).
   uint64_t fill_cycles = 0, port_cycles = 0, accumulator_cycles = 0;
-  uint64_t transfer_start = 0;     // DramPrefetchWait: out, the prefetch's first channel cycle
+  uint64_t transfer_start = 0;  // DramPrefetchWait: out, the prefetch's first channel cycle
   // Functional
-  int images = 0;                         // the batch
-  int from_plane = 0, to_plane = 0;       // planes from_plane + 1 .. to_plane
-  int k = 8;                              // PostProcess: the planes r must hold (the layer's k)
+  int images = 0;                    // the batch
+  int from_plane = 0, to_plane = 0;  // planes from_plane + 1 .. to_plane
+  int k = 8;                         // PostProcess: the planes r must hold (the layer's k)
   const std::vector<Requant>* requant = nullptr;  // PostProcess: each op's, by op index
                                                   // (core/precision.h requantization)
-  const uint8_t* image_pixels = nullptr;  // LoadImages: images x 3 x 32 x 32
-  const ConvWeights* weights = nullptr;   // ServePlanes: out
-  ByteMap* bytes = nullptr;               // MapAccess: out (unsigned outputs)
-  WordMap* words = nullptr;               // MapAccess: out (signed outputs)
-  WordMap* sums = nullptr;                // PartialSumTarget: out
+  const uint8_t* image_pixels = nullptr;          // LoadImages: images x 3 x 32 x 32
+  const ConvWeights* weights = nullptr;           // ServePlanes: out
+  ByteMap* bytes = nullptr;                       // MapAccess: out (unsigned outputs)
+  WordMap* words = nullptr;                       // MapAccess: out (signed outputs)
+  WordMap* sums = nullptr;                        // PartialSumTarget: out
 
   ::tlm::tlm_extension_base* clone() const override { return new NpuPayload(*this); }
   void copy_from(const ::tlm::tlm_extension_base& other) override {

@@ -129,7 +129,7 @@ TEST(Config, DramTechnology) {
   config = NpuConfig::parse(document.dump(), "d.json");
   EXPECT_EQ(config.dram.technology.name, "hbm2");
   EXPECT_DOUBLE_EQ(config.dram.bandwidth_gbytes_per_s, 256);  // the preset's peak ...
-  document["dram"]["bandwidth_gbytes_per_s"] = 128;            // ... unless given
+  document["dram"]["bandwidth_gbytes_per_s"] = 128;           // ... unless given
   document["dram"]["prefetch_queue"] = 4;
   config = NpuConfig::parse(document.dump(), "d.json");
   EXPECT_DOUBLE_EQ(config.dram.bandwidth_gbytes_per_s, 128);

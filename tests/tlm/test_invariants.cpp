@@ -83,17 +83,15 @@ struct Base {
 };
 
 std::vector<Base> bases() {
-  const nlohmann::json defaults =
-      nlohmann::json::parse(read_text_file(kConfigs + "default.json"));
+  const nlohmann::json defaults = nlohmann::json::parse(read_text_file(kConfigs + "default.json"));
   std::vector<Base> list;
   for (const char* technology : kTechnologies) {
     for (const Organisation& organisation : kOrganisations) {
       for (const bool spilling : {false, true}) {
         Base base;
         base.document = defaults;
-        base.document["dram"] = {{"technology", technology},
-                                 {"bandwidth_gbytes_per_s", 16},
-                                 {"latency_ns", 100}};
+        base.document["dram"] = {
+            {"technology", technology}, {"bandwidth_gbytes_per_s", 16}, {"latency_ns", 100}};
         base.document["mac_array"]["organisation"] = organisation.organisation;
         base.document["mac_array"]["weight_bits"] = organisation.weight_bits;
         base.document["activation_buffer"]["capacity_kib"] = spilling ? 16 : 1024;
@@ -135,7 +133,8 @@ struct Grid {
     narrow["mac_array"]["rows"] = 80;
     configs.push_back(NpuConfig::parse(narrow.dump(), kConfigs + "narrow.json"));
     for (size_t i = 0; i < configs.size(); ++i) {
-      npus.push_back(std::make_unique<Npu>(("npu_" + std::to_string(i)).c_str(), configs[i], model, 1));
+      npus.push_back(
+          std::make_unique<Npu>(("npu_" + std::to_string(i)).c_str(), configs[i], model, 1));
     }
     elaborate();
   }
@@ -183,8 +182,7 @@ TEST(Invariants, OperandsWiderThanTheActivationPortCostCycles) {
   const size_t rows = 3;  // resources()[3]: mac_array.rows 64 -> 80
   ASSERT_EQ(std::string(resources()[rows].name), "mac_array.rows 64 -> 80");
   for (const int k : {1, 8}) {
-    EXPECT_LT(g.npu(0, 1 + rows).simulate_timing(k).cycles,
-              g.npu(0, 0).simulate_timing(k).cycles);
+    EXPECT_LT(g.npu(0, 1 + rows).simulate_timing(k).cycles, g.npu(0, 0).simulate_timing(k).cycles);
     EXPECT_GT(g.narrow_port(true).simulate_timing(k).cycles,
               g.narrow_port(false).simulate_timing(k).cycles);
   }
@@ -224,14 +222,13 @@ TEST(Invariants, LayerRowsAndStallReasonsSumToTotalsAndWeightBitsScaleWithK) {
         EXPECT_EQ(layer.compute_cycles + layer.stall_cycles, layer.cycles);
       }
       EXPECT_EQ(cycles, timing.cycles) << g.base_list[b].name << " k=" << k;
-      for (const auto& layer :
-           timing.modules[static_cast<int>(arch::Module::WeightMemory)])
+      for (const auto& layer : timing.modules[static_cast<int>(arch::Module::WeightMemory)])
         bits[static_cast<size_t>(k)] += layer.count(arch::Action::WeightSramReadBits);
     }
     bits_at_8 = bits[8];
     for (int k : {1, 2}) {
-      const uint64_t expected = g.base_list[b].bit_serial ? bits_at_8 * static_cast<uint64_t>(k) / 8
-                                                          : bits_at_8;
+      const uint64_t expected =
+          g.base_list[b].bit_serial ? bits_at_8 * static_cast<uint64_t>(k) / 8 : bits_at_8;
       EXPECT_EQ(bits[static_cast<size_t>(k)], expected) << g.base_list[b].name << " k=" << k;
     }
   }
