@@ -133,11 +133,7 @@ void Controller::run_timing(const arch::Schedule& schedule,
       row.start_cycle = layer_ready;
       if (restore_sums_ && reads_image(workload_, static_cast<size_t>(pass.layer))) {
         // An escalation continues r: it comes back from DRAM before the layer's first pass.
-        NpuPayload restore;
-        restore.command = Command::SumsRestore;
-        restore.layer = pass.layer;
-        restore.bits = sums_bits(workload_.layers[static_cast<size_t>(pass.layer)]);
-        const uint64_t restored = transport(activation_port, restore, timebase_, layer_ready);
+        const uint64_t restored = move_sums(Command::SumsRestore, pass.layer, layer_ready);
         row.stall(arch::Stall::Dram, restored - layer_ready);
         layer_ready = restored;
       }
@@ -227,11 +223,7 @@ void Controller::run_timing(const arch::Schedule& schedule,
       layer_end = drained + drain;
       if (save_sums_ && reads_image(workload_, static_cast<size_t>(pass.layer))) {
         // r stays in DRAM for a possible escalation: written out before the next layer starts.
-        NpuPayload save;
-        save.command = Command::SumsSave;
-        save.layer = pass.layer;
-        save.bits = sums_bits(workload_.layers[static_cast<size_t>(pass.layer)]);
-        const uint64_t saved = transport(activation_port, save, timebase_, layer_end);
+        const uint64_t saved = move_sums(Command::SumsSave, pass.layer, layer_end);
         row.stall(arch::Stall::Spill, saved - layer_end);
         layer_end = saved;
       }
@@ -254,8 +246,13 @@ bool reads_image(const arch::Workload& workload, size_t layer) {
          workload.layers.at(static_cast<size_t>(op.inputs.at(0))).kind == OpKind::Input;
 }
 
-uint64_t Controller::sums_bits(const arch::Layer& layer) const {
-  return layer.output_elements() * static_cast<uint64_t>(workload_.accumulator_bits);
+uint64_t Controller::move_sums(Command command, int layer, uint64_t when) {
+  NpuPayload move;
+  move.command = command;
+  move.layer = layer;
+  move.bits = workload_.layers[static_cast<size_t>(layer)].output_elements() *
+              static_cast<uint64_t>(workload_.accumulator_bits);
+  return transport(activation_port, move, timebase_, when);
 }
 
 std::vector<int32_t> Controller::run_layers(int images, const Precision& precision,

@@ -98,9 +98,8 @@ class Controller : public sc_core::sc_module {
              const arch::Workload& workload, Timebase& timebase);
 
   // Post a job; the caller then runs sc_start() until the thread waits for the next one.
-  // `sums_bits`, when not 0, is the size of the first conv's accumulator r: `restore_sums`
-  // brings it back from DRAM before that conv (an escalation), `save_sums` writes it to DRAM
-  // after it (a run the policy may escalate).
+  // For the first conv's accumulator r: `restore_sums` brings it back from DRAM before that conv
+  // (an escalation), `save_sums` writes it to DRAM after it (a run the policy may escalate).
   void post_timing(const arch::Schedule* schedule, std::vector<arch::LayerTiming>* layers,
                    bool restore_sums = false, bool save_sums = false);
   void post_functional(FunctionalJob* job);
@@ -132,8 +131,9 @@ class Controller : public sc_core::sc_module {
   std::vector<arch::LayerTiming>* layers_ = nullptr;
   FunctionalJob* job_ = nullptr;
   StreamJob* stream_ = nullptr;
-  // The bits of r of a layer reading the image (its outputs x accumulator bits).
-  uint64_t sums_bits(const arch::Layer& layer) const;
+  // SumsSave or SumsRestore of `layer`'s r (its outputs x accumulator bits) through the
+  // ActivationBuffer's DRAM port, from `when`; returns when it is done.
+  uint64_t move_sums(Command command, int layer, uint64_t when);
   std::exception_ptr failure_;
   // Weight refill state of the running timing job.
   uint64_t free_weight_bits_ = 0;
