@@ -25,9 +25,7 @@ int frames_command(int argc, char** argv) {
       "prints the trace's frames, scenes and mean scene length");
   options.add_options()("help,h", "show this help")("trace", po::value(&trace_path),
                                                     "trace descriptor (JSON), required")(
-      "data", po::value(&data),
-      "cifar-10-batches-bin directory (default $BSNPU_DATA, else "
-      "<repo>/../shared/datasets/cifar10/cifar-10-batches-bin)")(
+      "data", po::value(&data), kDataHelp)(
       "sha256", po::bool_switch(), "print the sha256 of all frames' bytes, frame after frame")(
       "clean", po::bool_switch(),
       "render each frame's source image untransformed (the same images without the trace's "

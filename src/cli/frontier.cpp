@@ -78,8 +78,7 @@ int frontier_command(int argc, char** argv) {
       "eval-images", po::value(&eval_text)->default_value(eval_text),
       "first N test images to measure each point of the path on, or all")(
       "threads", po::value(&threads)->default_value(threads), "worker threads")(
-      "model", po::value(&model_option), "model prefix (as bsnpu eval)")(
-      "data", po::value(&data_option), "cifar-10-batches-bin directory (as bsnpu eval)");
+      "model", po::value(&model_option), kModelHelp)("data", po::value(&data_option), kDataHelp);
   po::variables_map values;
   if (!parse_command_line(argc, argv, options, "frontier", values)) return 0;
   if (out_prefix.empty()) throw Error("--out: required (see bsnpu frontier --help)");

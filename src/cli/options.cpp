@@ -18,6 +18,13 @@ namespace bsnpu::cli {
 
 namespace po = boost::program_options;
 
+const char* const kModelHelp =
+    "model prefix (PREFIX.json + tensors; default $BSNPU_MODEL, else "
+    "<repo>/models/resnet18_cifar10)";
+const char* const kDataHelp =
+    "cifar-10-batches-bin directory (default $BSNPU_DATA, else "
+    "<repo>/../shared/datasets/cifar10/cifar-10-batches-bin)";
+
 // "all" -> 0 (every image); else a positive count.
 size_t parse_images(const std::string& text, const std::string& option) {
   if (text == "all") return 0;
@@ -45,12 +52,7 @@ void add_common_options(po::options_description& options, CommonOptions& common,
       "\"layers\": {name: k}} (docs/arithmetic.md); instead of --bits")(
       "images", po::value(&common.images)->default_value(images), "first N test images, or all")(
       "threads", po::value(&common.threads)->default_value(common.threads), "worker threads")(
-      "model", po::value(&common.model),
-      "model prefix (PREFIX.json + tensors; default $BSNPU_MODEL, else "
-      "<repo>/models/resnet18_cifar10)")(
-      "data", po::value(&common.data),
-      "cifar-10-batches-bin directory (default $BSNPU_DATA, else "
-      "<repo>/../shared/datasets/cifar10/cifar-10-batches-bin)");
+      "model", po::value(&common.model), kModelHelp)("data", po::value(&common.data), kDataHelp);
 }
 
 bool parse_command_line(int argc, char** argv, const po::options_description& options,

@@ -15,6 +15,10 @@
 
 namespace bsnpu::cli {
 
+// The help of --model and --data, the same for every command that reads the model or the images.
+extern const char* const kModelHelp;
+extern const char* const kDataHelp;
+
 struct CommonOptions {
   std::string bits = "1-8";
   std::string precision;  // a JSON file holding one precision (core/precision.h)

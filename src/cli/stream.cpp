@@ -190,11 +190,7 @@ int stream_command(int argc, char** argv) {
       "run the policy at every value of its \"sweep\" field and print the frontier")(
       "threads", po::value(&threads)->default_value(1),
       "worker threads (a frame is a batch of one: 1 is usually fastest)")(
-      "model", po::value(&model),
-      "model prefix (default $BSNPU_MODEL, else <repo>/models/resnet18_cifar10)")(
-      "data", po::value(&data),
-      "cifar-10-batches-bin directory (default $BSNPU_DATA, else "
-      "<repo>/../shared/datasets/cifar10/cifar-10-batches-bin)");
+      "model", po::value(&model), kModelHelp)("data", po::value(&data), kDataHelp);
   po::variables_map values;
   if (!parse_command_line(argc, argv, options, "stream", values)) return 0;
   if (threads < 1 || threads > 1024) throw Error("--threads: must be in 1..1024");

@@ -325,10 +325,8 @@ int sweep_command(int argc, char** argv) {
       "images", po::value(&images_text)->default_value(images_text),
       "first N test images for accuracy, or all")(
       "model", po::value(&model_option),
-      "model prefix (default $BSNPU_MODEL, else <repo>/models/resnet18_cifar10); a \"model\" axis "
-      "overrides it")("data", po::value(&data_option),
-                      "cifar-10-batches-bin directory (default $BSNPU_DATA, else "
-                      "<repo>/../shared/datasets/cifar10/cifar-10-batches-bin)");
+      (std::string(kModelHelp) + "; a \"model\" axis overrides it").c_str())(
+      "data", po::value(&data_option), kDataHelp);
   po::variables_map values;
   if (!parse_command_line(argc, argv, options, "sweep", values)) return 0;
   if (space_path.empty()) throw Error("--space: required (see bsnpu sweep --help)");
