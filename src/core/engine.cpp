@@ -1,6 +1,7 @@
 #include "core/engine.h"
 
 #include <algorithm>
+#include <atomic>
 
 #include "core/arith.h"
 #include "core/error.h"
@@ -106,31 +107,36 @@ Classification classify(const Network& network, const uint8_t* pixels, size_t co
   WorkerPool pool(threads);
   const size_t workers = static_cast<size_t>(pool.threads());
   std::vector<ConvScratch> scratch(workers);
-  // Each worker takes its own batch through the whole network: no barrier between layers, so
-  // one worker's slow layer never leaves the other waiting.
+  // Each worker takes batches from a shared counter and runs each through the whole network:
+  // no barrier between layers or batches, so one worker's slow batch never leaves the other
+  // waiting (a barrier per round of batches cost about 7 % at 2 threads).
   std::vector<OpMaps> maps(workers);
   for (OpMaps& worker_maps : maps) worker_maps = allocate_op_maps(model, kBatchImages);
-  const size_t round_images = workers * kBatchImages;
-  for (size_t first = 0; first < count; first += round_images) {
-    const int images = static_cast<int>(std::min(round_images, count - first));
-    pool.run(images, [&](int begin, int end, int worker) {
-      OpMaps& own = maps[static_cast<size_t>(worker)];
-      const size_t offset = first + static_cast<size_t>(begin);
+  const size_t batches = (count + kBatchImages - 1) / kBatchImages;
+  std::atomic<size_t> next_batch{0}, images_done{0};
+  pool.run(static_cast<int>(workers), [&](int, int, int worker) {
+    OpMaps& own = maps[static_cast<size_t>(worker)];
+    for (size_t batch = next_batch++; batch < batches; batch = next_batch++) {
+      const size_t first = batch * kBatchImages;
+      const int images = static_cast<int>(std::min<size_t>(kBatchImages, count - first));
       for (size_t op = 0; op < model.ops().size(); ++op) {
-        network.forward_fused(op, own, pixels + offset * kImageBytes, 0, end - begin,
+        network.forward_fused(op, own, pixels + first * kImageBytes, 0, images,
                               scratch[static_cast<size_t>(worker)]);
       }
       const WordMap& logits = own.words[logits_op];
-      for (int image = 0; image < end - begin; ++image) {
+      for (int image = 0; image < images; ++image) {
         const int32_t* row = logits.at(image, 0, 0);
-        const size_t at = offset + static_cast<size_t>(image);
+        const size_t at = first + static_cast<size_t>(image);
         std::copy(row, row + classes,
                   result.logits.begin() + static_cast<std::ptrdiff_t>(at * classes));
         result.predictions[at] = argmax(row, static_cast<int>(classes));
       }
-    });
-    if (progress) progress(first + static_cast<size_t>(images));
-  }
+      const size_t done = images_done += static_cast<size_t>(images);
+      // Worker 0 is the calling thread: only it reports progress.
+      if (progress && worker == 0) progress(done);
+    }
+  });
+  if (progress) progress(count);
   return result;
 }
 
