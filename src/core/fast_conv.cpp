@@ -22,20 +22,22 @@ int64_t requantized(int64_t acc, const detail::RequantArgs& r, int channel) {
 
 // The same arithmetic as conv_kernel_avx512, one output at a time.
 void conv_kernel_portable(const detail::ConvKernelArgs& a) {
-  const int64_t block_bytes = int64_t{a.taps} * a.groups * 64;
+  const int64_t panel_bytes = int64_t{a.taps} * a.groups * 64 * a.panel_blocks;
   for (int r = 0; r < a.run_count; ++r) {
     const detail::PixelRun& run = a.runs[r];
     for (int row = run.first_row; row < run.first_row + run.rows; ++row) {
       for (int column = run.first_column; column < run.first_column + run.columns; ++column) {
         const uint8_t* window = a.input_rows[row] + column * a.in_col_step;
         for (int channel = 0; channel < a.out_channels; ++channel) {
-          const int8_t* weights = a.weights + (channel / 16) * block_bytes + (channel % 16) * 4;
+          const int block = channel / 16;
+          const int8_t* weights = a.weights + block / a.panel_blocks * panel_bytes +
+                                  block % a.panel_blocks * 64 + (channel % 16) * 4;
           int32_t dot = 0;
           for (int i = 0; i < run.taps; ++i) {
             const int t = a.tap_list[run.first_tap + i];
             const uint8_t* source = window + a.tap_offsets[t];
             for (int g = 0; g < a.groups; ++g) {
-              const int8_t* w = weights + (int64_t{t} * a.groups + g) * 64;
+              const int8_t* w = weights + (int64_t{t} * a.groups + g) * 64 * a.panel_blocks;
               for (int j = 0; j < 4; ++j) dot += int32_t{w[j]} * int32_t{source[4 * g + j]};
             }
           }
@@ -225,6 +227,7 @@ void run_conv(const ConvWeights& conv, const ConvPlan& plan, const detail::Requa
   detail::ConvKernelArgs args{};
   args.weights = conv.weights.data();
   args.out_blocks = conv.out_blocks;
+  args.panel_blocks = conv.panel_blocks;
   args.out_channels = conv.out_channels;
   args.taps = taps;
   args.groups = conv.groups;
@@ -298,6 +301,7 @@ ConvWeights prepare_weights(const Op& op, int first_plane, int last_plane, int a
   conv.groups = round_up(op.in_channels, 4) / 4;
   conv.out_channels = op.out_channels;
   conv.out_blocks = round_up(op.out_channels, 16) / 16;
+  conv.panel_blocks = conv.out_blocks % 4 == 0 ? 4 : conv.out_blocks % 2 == 0 ? 2 : 1;
   conv.kernel = op.kernel;
   conv.stride = op.stride;
   conv.pad = op.pad;
@@ -334,13 +338,16 @@ ConvWeights prepare_weights(const Op& op, int first_plane, int last_plane, int a
                     : plane_level(static_cast<uint8_t>(code), first_plane, last_plane));
   }
   const int taps = op.kernel * op.kernel;
-  const size_t tap_stride = static_cast<size_t>(conv.groups) * 64;
-  conv.weights.assign(static_cast<size_t>(conv.out_blocks) * taps * tap_stride, 0);
+  const size_t panel = static_cast<size_t>(conv.panel_blocks);
+  const size_t tap_stride = static_cast<size_t>(conv.groups) * 64 * panel;
+  conv.weights.assign(static_cast<size_t>(conv.out_blocks) * taps * conv.groups * 64, 0);
   const uint8_t* codes = op.codes.data();
   for (int o = 0; o < op.out_channels; ++o) {
+    const size_t block = static_cast<size_t>(o / 16);
     for (int c = 0; c < op.in_channels; ++c, codes += taps) {
-      int8_t* target = conv.weights.data() + static_cast<size_t>(o / 16) * taps * tap_stride +
-                       static_cast<size_t>(c / 4) * 64 + (o % 16) * 4 + c % 4;
+      int8_t* target = conv.weights.data() + block / panel * taps * tap_stride +
+                       static_cast<size_t>(c / 4) * 64 * panel + block % panel * 64 + (o % 16) * 4 +
+                       c % 4;
       for (int t = 0; t < taps; ++t) target[static_cast<size_t>(t) * tap_stride] = levels[codes[t]];
     }
   }
@@ -465,6 +472,12 @@ void conv_residual_add(const ConvWeights& weights, const OutputStage& stage, con
   residual.shift = shift;
   residual.half = shift > 0 ? int64_t{1} << (shift - 1) : 0;
   residual.high = high;
+  // The scaled shortcut's range: round_shift is monotone, so its ends are those of the shortcut's
+  // range (0..255 for bytes, the int32 range for words) scaled.
+  const int64_t ends[2] = {round_shift((shortcut_u8 ? 0 : int64_t{INT32_MIN}) * mult, shift),
+                           round_shift((shortcut_u8 ? 255 : int64_t{INT32_MAX}) * mult, shift)};
+  residual.bounded = std::min(ends[0], ends[1]) >= high - INT32_MAX &&
+                     std::max(ends[0], ends[1]) <= (int64_t{1} << 31);
   run_conv(weights, plan, &requant, &residual, input, scratch, true, out.channels);
 }
 

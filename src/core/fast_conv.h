@@ -26,8 +26,11 @@ struct ConvWeights {
   int kernel = 1, stride = 1, pad = 0, in_hw = 1, out_hw = 1;
   bool zero_padding = true;  // the padding value is 0: its taps can be skipped
   int first_plane = 0, last_plane = 8;
-  int dot_shift = 0;            // 1 with all 8 planes (see above)
-  std::vector<int8_t> weights;  // [out_blocks][taps][groups][16][4]
+  int dot_shift = 0;     // 1 with all 8 planes (see above)
+  int panel_blocks = 1;  // output blocks a tile computes together (4, 2 or 1)
+  // [out_blocks / panel_blocks][taps][groups][panel_blocks][16 out][4 in]: the weights a tile's
+  // blocks need at one step lie side by side, one sequential stream through the layer.
+  std::vector<int8_t> weights;
   int planes() const { return last_plane - first_plane; }
 };
 

@@ -37,6 +37,9 @@ struct ResidualArgs {
   const int32_t* const* shortcut_rows_i32;  // exactly one of the two is set
   int64_t shortcut_pixel_pitch;             // elements between shortcut pixels in a row
   int64_t mult, shift, half, high;
+  // |round_shift(shortcut * mult, shift)| is small enough that clamping the residual to int32
+  // first cannot change the result (high - INT32_MAX <= scaled shortcut <= 2^31).
+  bool bounded;
 };
 
 // Output pixels that see the same taps: rows [first_row, first_row + rows) of the row lists by
@@ -55,8 +58,9 @@ struct PixelRun {
 //           = clamp(round_shift(acc * mult + offset, shift), low, high)     otherwise
 //             (then through the residual add, when set)
 struct ConvKernelArgs {
-  const int8_t* weights;       // [out_blocks][taps][groups][16 out][4 in]
+  const int8_t* weights;       // [out_blocks / panel_blocks][taps][groups][panel_blocks][16][4]
   int out_blocks;              // output channels / 16, rounded up
+  int panel_blocks;            // 4, 2 or 1: blocks whose weights are interleaved
   int out_channels;            // valid output channels (the last block may be partial)
   int taps;                    // kernel * kernel
   int groups;                  // input channels / 4, rounded up

@@ -23,23 +23,32 @@ inline __m512i round_half_away(__m512i u, __m512i negative_below, __m512i shift)
   return _mm512_srav_epi64(_mm512_mask_add_epi64(u, negative, u, _mm512_set1_epi64(-1)), shift);
 }
 
-inline __m512i lane(const int64_t* block, int index) {
-  return _mm512_loadu_si512(block + 8 * index);
-}
+// A 16-channel block's requantization parameters (fast_conv_args.h's lanes), loaded once for
+// all of a tile's pixels; index 0 holds the even channels, 1 the odd ones.
+struct BlockRequant {
+  __m512i mult[2], rounded[2], negative_below[2], shift[2];
+  BlockRequant(const int64_t* lanes, int block) {
+    const int64_t* params = lanes + block * kRequantLanes * 8;
+    for (int parity = 0; parity < 2; ++parity) {
+      mult[parity] = _mm512_loadu_si512(params + 8 * (kLaneMult + parity));
+      rounded[parity] = _mm512_loadu_si512(params + 8 * (kLaneRounded + parity));
+      negative_below[parity] = _mm512_loadu_si512(params + 8 * (kLaneNegativeBelow + parity));
+      shift[parity] = _mm512_loadu_si512(params + 8 * (kLaneShift + parity));
+    }
+  }
+};
 
-// round_shift(acc * mult + offset, shift) of the block's channels of one parity (0: even, 1: odd),
-// their accumulators in the low dwords of x's int64 lanes. Where the clamp's low bound is >= 0
-// (ReLU), a negative t ends at that bound whichever way it rounds (floor((t + h) / 2^s) <= 0
-// there too), so the arithmetic shift of t + 2^(shift-1) alone is exact.
+// round_shift(acc * mult + offset, shift) of the block's channels of one parity, their
+// accumulators in the low dwords of x's int64 lanes. Where the clamp's low bound is >= 0 (ReLU),
+// a negative t ends at that bound whichever way it rounds (floor((t + h) / 2^s) <= 0 there too),
+// so the arithmetic shift of t + 2^(shift-1) alone is exact.
 template <bool kNonNegativeLow>
-inline __m512i requant8(__m512i x, const int64_t* block, int parity) {
-  const __m512i u = _mm512_add_epi64(_mm512_mul_epi32(x, lane(block, kLaneMult + parity)),
-                                     lane(block, kLaneRounded + parity));
+inline __m512i requant8(__m512i x, const BlockRequant& r, int parity) {
+  const __m512i u = _mm512_add_epi64(_mm512_mul_epi32(x, r.mult[parity]), r.rounded[parity]);
   if constexpr (kNonNegativeLow) {
-    return _mm512_srav_epi64(u, lane(block, kLaneShift + parity));
+    return _mm512_srav_epi64(u, r.shift[parity]);
   } else {
-    return round_half_away(u, lane(block, kLaneNegativeBelow + parity),
-                           lane(block, kLaneShift + parity));
+    return round_half_away(u, r.negative_below[parity], r.shift[parity]);
   }
 }
 
@@ -52,12 +61,15 @@ inline __m512i clamp64(__m512i value, __m512i low, __m512i high) {
   return _mm512_min_epi64(_mm512_max_epi64(value, low), high);
 }
 
-// 16 int32 accumulators of block `block` requantized and clamped to [low, high].
+// 16 int32 accumulators requantized (not clamped).
 template <bool kNonNegativeLow>
-inline Halves requant16(__m512i acc, const int64_t* lanes, int block, __m512i low, __m512i high) {
-  const int64_t* params = lanes + block * kRequantLanes * 8;
-  return {clamp64(requant8<kNonNegativeLow>(acc, params, 0), low, high),
-          clamp64(requant8<kNonNegativeLow>(_mm512_srli_epi64(acc, 32), params, 1), low, high)};
+inline Halves requant16(__m512i acc, const BlockRequant& r) {
+  return {requant8<kNonNegativeLow>(acc, r, 0),
+          requant8<kNonNegativeLow>(_mm512_srli_epi64(acc, 32), r, 1)};
+}
+
+inline Halves clamp16(Halves h, __m512i low, __m512i high) {
+  return {clamp64(h.even, low, high), clamp64(h.odd, low, high)};
 }
 
 // The 16 int32 lanes of int64 halves whose values lie in the int32 range.
@@ -65,8 +77,14 @@ inline __m512i interleave(Halves h) {
   return _mm512_mask_shuffle_epi32(h.even, 0xAAAA, h.odd, _MM_PERM_CDAB);
 }
 
+// The even and odd int32 lanes of x sign-extended to int64.
+inline Halves widen(__m512i x) {
+  return {_mm512_srai_epi64(_mm512_slli_epi64(x, 32), 32), _mm512_srai_epi64(x, 32)};
+}
+
 // round_shift(shortcut * mult, shift) of a residual add for the even and odd lanes of 16 int32
-// shortcuts.
+// shortcuts. With kNonNegative the products are known to be >= 0 (byte shortcuts, mult >= 0), so
+// the arithmetic shift of t + 2^(shift-1) is exact on its own.
 struct ScaledShortcut {
   __m512i mult, half, negative_below, shift;
   ScaledShortcut(int64_t multiplier, int64_t shift_bits, int64_t rounding)
@@ -74,12 +92,18 @@ struct ScaledShortcut {
         half(_mm512_set1_epi64(rounding)),
         negative_below(_mm512_set1_epi64(shift_bits > 0 ? rounding : INT64_MIN)),
         shift(_mm512_set1_epi64(shift_bits)) {}
+  template <bool kNonNegative = false>
   __m512i scale(__m512i x) const {
-    return round_half_away(_mm512_add_epi64(_mm512_mul_epi32(x, mult), half), negative_below,
-                           shift);
+    const __m512i u = _mm512_add_epi64(_mm512_mul_epi32(x, mult), half);
+    if constexpr (kNonNegative) {
+      return _mm512_srav_epi64(u, shift);
+    } else {
+      return round_half_away(u, negative_below, shift);
+    }
   }
+  template <bool kNonNegative = false>
   Halves operator()(__m512i shortcut) const {
-    return {scale(shortcut), scale(_mm512_srli_epi64(shortcut, 32))};
+    return {scale<kNonNegative>(shortcut), scale<kNonNegative>(_mm512_srli_epi64(shortcut, 32))};
   }
 };
 
@@ -93,6 +117,24 @@ enum class Output {
   Requantized,             // requant and clamp, low bound < 0: as int32 or bytes
   RequantizedNonNegative,  // the same with a low bound >= 0 (ReLU)
   ResidualAdd,             // requant (int32 clamp), then the residual add, as bytes
+  ResidualAddBytes,        // the same for a byte shortcut with mult >= 0, where the int32 clamp
+                           // cannot change the result (ResidualArgs::bounded)
+  ResidualAddWords,        // the same for an int32 shortcut that is not rescaled (mult 1, shift 0)
+};
+
+constexpr bool is_residual(Output output) {
+  return output == Output::ResidualAdd || output == Output::ResidualAddBytes ||
+         output == Output::ResidualAddWords;
+}
+
+// Where one output pixel of a tile goes: its first channel in the output row (and in the
+// shortcut's), and its window sum.
+struct PixelTarget {
+  uint8_t* out_u8;
+  int32_t* out_i32;
+  const uint8_t* shortcut_u8;
+  const int32_t* shortcut_i32;
+  int32_t window_sum;
 };
 
 // A tile's output stage, its broadcast parameters loaded once.
@@ -107,41 +149,78 @@ class OutputStore {
                   a.residual ? a.residual->half : 0),
         add_high_(_mm512_set1_epi64(a.residual ? a.residual->high : 0)) {}
 
-  void operator()(__m512i acc, int block, int row, int column) const {
-    if (a_.dot_shift) {
-      acc = _mm512_add_epi32(_mm512_slli_epi32(acc, 1),
-                             _mm512_set1_epi32(a_.window_sums[row * a_.out_width + column]));
+  PixelTarget target(int row, int column) const {
+    PixelTarget t{};
+    if (a_.out_rows_u8) t.out_u8 = a_.out_rows_u8[row] + column * a_.out_pixel_pitch;
+    if (a_.out_rows_i32) t.out_i32 = a_.out_rows_i32[row] + column * a_.out_pixel_pitch;
+    if constexpr (is_residual(kOutput)) {
+      const ResidualArgs& r = *a_.residual;
+      const int64_t from = column * r.shortcut_pixel_pitch;
+      if (r.shortcut_rows_u8) t.shortcut_u8 = r.shortcut_rows_u8[row] + from;
+      if (r.shortcut_rows_i32) t.shortcut_i32 = r.shortcut_rows_i32[row] + from;
     }
+    if (a_.dot_shift) t.window_sum = a_.window_sums[row * a_.out_width + column];
+    return t;
+  }
+
+  // The accumulators of block `block` for the tile's pixels.
+  template <int NP>
+  void block(const __m512i (&acc)[NP], const PixelTarget (&targets)[NP], int block) const {
     const int channel = block * 16;
     const __mmask16 mask = channel_mask(a_.out_channels - channel);
-    const int64_t at = column * a_.out_pixel_pitch + channel;
     if constexpr (kOutput == Output::PartialSums) {
-      _mm512_mask_storeu_epi32(a_.out_rows_i32[row] + at, mask, acc);
-    } else if constexpr (kOutput == Output::ResidualAdd) {
-      const ResidualArgs& r = *a_.residual;
-      const int64_t from = column * r.shortcut_pixel_pitch + channel;
-      const __m512i shortcut =
-          r.shortcut_rows_u8
-              ? _mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(mask, r.shortcut_rows_u8[row] + from))
-              : _mm512_maskz_loadu_epi32(mask, r.shortcut_rows_i32[row] + from);
-      const Halves residual = requant16<false>(acc, a_.requant->lanes, block, low_, high_);
-      const Halves scaled = shortcut_(shortcut);
-      const __m512i zero = _mm512_setzero_si512();
-      const Halves sum = {clamp64(_mm512_add_epi64(residual.even, scaled.even), zero, add_high_),
-                          clamp64(_mm512_add_epi64(residual.odd, scaled.odd), zero, add_high_)};
-      _mm_mask_storeu_epi8(a_.out_rows_u8[row] + at, mask, _mm512_cvtepi32_epi8(interleave(sum)));
+      for (int p = 0; p < NP; ++p) {
+        _mm512_mask_storeu_epi32(targets[p].out_i32 + channel, mask, dot(acc[p], targets[p]));
+      }
     } else {
-      const __m512i result = interleave(requant16<kOutput == Output::RequantizedNonNegative>(
-          acc, a_.requant->lanes, block, low_, high_));
-      if (a_.out_rows_u8) {
-        _mm_mask_storeu_epi8(a_.out_rows_u8[row] + at, mask, _mm512_cvtepi32_epi8(result));
-      } else {
-        _mm512_mask_storeu_epi32(a_.out_rows_i32[row] + at, mask, result);
+      const BlockRequant requant(a_.requant->lanes, block);
+      for (int p = 0; p < NP; ++p) {
+        const __m512i value = dot(acc[p], targets[p]);
+        const PixelTarget& t = targets[p];
+        if constexpr (is_residual(kOutput)) {
+          _mm_mask_storeu_epi8(
+              t.out_u8 + channel, mask,
+              _mm512_cvtepi32_epi8(residual_add(value, requant, t, channel, mask)));
+        } else {
+          const __m512i result = interleave(clamp16(
+              requant16<kOutput == Output::RequantizedNonNegative>(value, requant), low_, high_));
+          if (t.out_u8) {
+            _mm_mask_storeu_epi8(t.out_u8 + channel, mask, _mm512_cvtepi32_epi8(result));
+          } else {
+            _mm512_mask_storeu_epi32(t.out_i32 + channel, mask, result);
+          }
+        }
       }
     }
   }
 
  private:
+  // The accumulator: the dot product, or with all 8 planes twice it plus the window sum.
+  __m512i dot(__m512i acc, const PixelTarget& t) const {
+    if (!a_.dot_shift) return acc;
+    return _mm512_add_epi32(_mm512_slli_epi32(acc, 1), _mm512_set1_epi32(t.window_sum));
+  }
+
+  // clamp(clamp32(requant(acc)) + scaled shortcut, 0, high) as 16 int32 lanes.
+  __m512i residual_add(__m512i acc, const BlockRequant& requant, const PixelTarget& t, int channel,
+                       __mmask16 mask) const {
+    Halves residual = requant16<false>(acc, requant);
+    Halves scaled;
+    if constexpr (kOutput == Output::ResidualAddWords) {
+      scaled = widen(_mm512_maskz_loadu_epi32(mask, t.shortcut_i32 + channel));
+    } else {
+      const __m512i shortcut =
+          t.shortcut_u8 ? _mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(mask, t.shortcut_u8 + channel))
+                        : _mm512_maskz_loadu_epi32(mask, t.shortcut_i32 + channel);
+      scaled = shortcut_.template operator()<kOutput == Output::ResidualAddBytes>(shortcut);
+    }
+    if constexpr (kOutput != Output::ResidualAddBytes) residual = clamp16(residual, low_, high_);
+    const __m512i zero = _mm512_setzero_si512();
+    return interleave(clamp16(
+        {_mm512_add_epi64(residual.even, scaled.even), _mm512_add_epi64(residual.odd, scaled.odd)},
+        zero, add_high_));
+  }
+
   const ConvKernelArgs& a_;
   __m512i low_, high_;
   ScaledShortcut shortcut_;
@@ -159,9 +238,8 @@ void tile(const ConvKernelArgs& a, const OutputStore<kOutput>& store, const Pixe
     column[p] = run.first_column + (index0 + p) % run.columns;
     window[p] = a.input_rows[row[p]] + column[p] * a.in_col_step;
   }
-  const int64_t tap_bytes = int64_t{a.groups} * 64;
-  const int64_t block_bytes = a.taps * tap_bytes;
-  const int8_t* block_weights = a.weights + block0 * block_bytes;
+  const int64_t tap_bytes = int64_t{a.groups} * 64 * NB;
+  const int8_t* block_weights = a.weights + block0 * a.taps * int64_t{a.groups} * 64;
   __m512i acc[NB][NP];
   for (int b = 0; b < NB; ++b) {
     for (int p = 0; p < NP; ++p) acc[b][p] = _mm512_setzero_si512();
@@ -171,9 +249,9 @@ void tile(const ConvKernelArgs& a, const OutputStore<kOutput>& store, const Pixe
     const uint8_t* source[NP];
     for (int p = 0; p < NP; ++p) source[p] = window[p] + a.tap_offsets[t];
     const int8_t* weights = block_weights + t * tap_bytes;
-    for (int g = 0; g < a.groups; ++g, weights += 64) {
+    for (int g = 0; g < a.groups; ++g, weights += 64 * NB) {
       __m512i w[NB];
-      for (int b = 0; b < NB; ++b) w[b] = _mm512_loadu_si512(weights + b * block_bytes);
+      for (int b = 0; b < NB; ++b) w[b] = _mm512_loadu_si512(weights + 64 * b);
       for (int p = 0; p < NP; ++p) {
         int32_t four;
         memcpy(&four, source[p] + 4 * g, 4);
@@ -182,9 +260,9 @@ void tile(const ConvKernelArgs& a, const OutputStore<kOutput>& store, const Pixe
       }
     }
   }
-  for (int b = 0; b < NB; ++b) {
-    for (int p = 0; p < NP; ++p) store(acc[b][p], block0 + b, row[p], column[p]);
-  }
+  PixelTarget targets[NP];
+  for (int p = 0; p < NP; ++p) targets[p] = store.target(row[p], column[p]);
+  for (int b = 0; b < NB; ++b) store.block(acc[b], targets, block0 + b);
 }
 
 template <int NB, Output kOutput, int NP = kAccumulators / NB>
@@ -217,9 +295,9 @@ void run_blocks(const ConvKernelArgs& a) {
 
 template <Output kOutput>
 void run_all_blocks(const ConvKernelArgs& args) {
-  if (args.out_blocks % 4 == 0) {
+  if (args.panel_blocks == 4) {
     run_blocks<4, kOutput>(args);
-  } else if (args.out_blocks % 2 == 0) {
+  } else if (args.panel_blocks == 2) {
     run_blocks<2, kOutput>(args);
   } else {
     run_blocks<1, kOutput>(args);
@@ -232,7 +310,14 @@ void conv_kernel_avx512(const ConvKernelArgs& args) {
   if (!args.requant) {
     run_all_blocks<Output::PartialSums>(args);
   } else if (args.residual) {
-    run_all_blocks<Output::ResidualAdd>(args);
+    const ResidualArgs& r = *args.residual;
+    if (r.shortcut_rows_u8 && r.mult >= 0 && r.bounded) {
+      run_all_blocks<Output::ResidualAddBytes>(args);
+    } else if (r.shortcut_rows_i32 && r.mult == 1 && r.shift == 0) {
+      run_all_blocks<Output::ResidualAddWords>(args);
+    } else {
+      run_all_blocks<Output::ResidualAdd>(args);
+    }
   } else if (args.requant->low >= 0) {
     run_all_blocks<Output::RequantizedNonNegative>(args);
   } else {
@@ -249,9 +334,10 @@ void requant_rows(const RequantRowArgs& a) {
     const int32_t* acc = a.acc + static_cast<int64_t>(pixel) * a.channels;
     for (int channel = 0; channel < a.channels; channel += 16) {
       const __mmask16 mask = channel_mask(a.channels - channel);
-      const __m512i result =
-          interleave(requant16<kNonNegativeLow>(_mm512_maskz_loadu_epi32(mask, acc + channel),
-                                                a.requant->lanes, channel / 16, low, high));
+      const BlockRequant requant(a.requant->lanes, channel / 16);
+      const __m512i result = interleave(clamp16(
+          requant16<kNonNegativeLow>(_mm512_maskz_loadu_epi32(mask, acc + channel), requant), low,
+          high));
       const int64_t at = pixel * a.out_pixel_pitch + channel;
       if (a.out_u8) {
         _mm_mask_storeu_epi8(a.out_u8 + at, mask, _mm512_cvtepi32_epi8(result));
@@ -297,13 +383,13 @@ void pixel_sums_avx512(const uint8_t* pixels, int count, int channels, int32_t* 
   int pixel = 0;
   for (; pixel + 8 <= count; pixel += 8) {
     __m512i v[8];
-    for (int i = 0; i < 8; ++i) v[i] = qword_sums(pixels + static_cast<int64_t>(pixel + i) * channels);
+    for (int i = 0; i < 8; ++i)
+      v[i] = qword_sums(pixels + static_cast<int64_t>(pixel + i) * channels);
     const __m512i p01 = add_pairs_qwords(v[0], v[1]), p23 = add_pairs_qwords(v[2], v[3]);
     const __m512i p45 = add_pairs_qwords(v[4], v[5]), p67 = add_pairs_qwords(v[6], v[7]);
     const __m512i q0 = add_pairs_lanes(p01, p23), q1 = add_pairs_lanes(p45, p67);
     const __m512i total = add_pairs_lanes(q0, q1);
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(sums + pixel),
-                        _mm512_cvtepi64_epi32(total));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(sums + pixel), _mm512_cvtepi64_epi32(total));
   }
   for (; pixel < count; ++pixel) {
     sums[pixel] = static_cast<int32_t>(
