@@ -163,6 +163,13 @@ class OutputStore {
     return t;
   }
 
+  // One pixel's raw partial sums of block `block`.
+  void raw(__m512i acc, const PixelTarget& t, int block) const {
+    const int channel = block * 16;
+    _mm512_mask_storeu_epi32(t.out_i32 + channel, channel_mask(a_.out_channels - channel),
+                             dot(acc, t));
+  }
+
   // The accumulators of block `block` for the tile's pixels.
   template <int NP>
   void block(const __m512i (&acc)[NP], const PixelTarget (&targets)[NP], int block) const {
@@ -262,7 +269,13 @@ void tile(const ConvKernelArgs& a, const OutputStore<kOutput>& store, const Pixe
   }
   PixelTarget targets[NP];
   for (int p = 0; p < NP; ++p) targets[p] = store.target(row[p], column[p]);
-  for (int b = 0; b < NB; ++b) store.block(acc[b], targets, block0 + b);
+  for (int b = 0; b < NB; ++b) {
+    if constexpr (kOutput == Output::PartialSums) {
+      for (int p = 0; p < NP; ++p) store.raw(acc[b][p], targets[p], block0 + b);
+    } else {
+      store.block(acc[b], targets, block0 + b);
+    }
+  }
 }
 
 template <int NB, Output kOutput, int NP = kAccumulators / NB>
