@@ -164,10 +164,14 @@ class OutputStore {
   }
 
   // One pixel's raw partial sums of block `block`.
-  void raw(__m512i acc, const PixelTarget& t, int block) const {
+  void raw(__m512i acc, int row, int column, int block) const {
     const int channel = block * 16;
-    _mm512_mask_storeu_epi32(t.out_i32 + channel, channel_mask(a_.out_channels - channel),
-                             dot(acc, t));
+    if (a_.dot_shift) {
+      acc = _mm512_add_epi32(_mm512_slli_epi32(acc, 1),
+                             _mm512_set1_epi32(a_.window_sums[row * a_.out_width + column]));
+    }
+    _mm512_mask_storeu_epi32(a_.out_rows_i32[row] + column * a_.out_pixel_pitch + channel,
+                             channel_mask(a_.out_channels - channel), acc);
   }
 
   // The accumulators of block `block` for the tile's pixels.
@@ -267,14 +271,14 @@ void tile(const ConvKernelArgs& a, const OutputStore<kOutput>& store, const Pixe
       }
     }
   }
-  PixelTarget targets[NP];
-  for (int p = 0; p < NP; ++p) targets[p] = store.target(row[p], column[p]);
-  for (int b = 0; b < NB; ++b) {
-    if constexpr (kOutput == Output::PartialSums) {
-      for (int p = 0; p < NP; ++p) store.raw(acc[b][p], targets[p], block0 + b);
-    } else {
-      store.block(acc[b], targets, block0 + b);
+  if constexpr (kOutput == Output::PartialSums) {
+    for (int b = 0; b < NB; ++b) {
+      for (int p = 0; p < NP; ++p) store.raw(acc[b][p], row[p], column[p], block0 + b);
     }
+  } else {
+    PixelTarget targets[NP];
+    for (int p = 0; p < NP; ++p) targets[p] = store.target(row[p], column[p]);
+    for (int b = 0; b < NB; ++b) store.block(acc[b], targets, block0 + b);
   }
 }
 
