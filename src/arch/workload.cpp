@@ -50,6 +50,11 @@ uint64_t Workload::total_weights() const {
   return total;
 }
 
+bool Workload::reads_image(size_t layer) const {
+  const Layer& op = layers.at(layer);
+  return op.weighted() && layers.at(static_cast<size_t>(op.inputs.at(0))).kind == OpKind::Input;
+}
+
 uint64_t Workload::total_macs() const {
   uint64_t total = 0;
   for (const Layer& layer : layers) total += layer.macs();

@@ -48,6 +48,9 @@ struct Workload {
   void finalize();
   uint64_t total_weights() const;
   uint64_t total_macs() const;
+  // Whether weighted layer `layer` reads the network's input image (the first conv): its input is
+  // the same for every run of a frame, so an escalation continues its accumulator.
+  bool reads_image(size_t layer) const;
   // Analytic ideal cycles with `passes` passes per tile (k planes bit-serial, 1 bit-parallel) on
   // rows x cols PEs (pixel tiling does not change it): sum over weighted layers of
   // P * passes * ceil(K/rows) * ceil(Cout/cols).

@@ -347,11 +347,12 @@ namespace {
 template <bool kNonNegativeLow>
 void requant_rows(const RequantRowArgs& a) {
   const __m512i low = _mm512_set1_epi64(a.requant->low), high = _mm512_set1_epi64(a.requant->high);
-  for (int pixel = 0; pixel < a.pixels; ++pixel) {
-    const int32_t* acc = a.acc + static_cast<int64_t>(pixel) * a.channels;
-    for (int channel = 0; channel < a.channels; channel += 16) {
-      const __mmask16 mask = channel_mask(a.channels - channel);
-      const BlockRequant requant(a.requant->lanes, channel / 16);
+  // Block by block: a block's parameters stay in registers for the row's pixels.
+  for (int channel = 0; channel < a.channels; channel += 16) {
+    const __mmask16 mask = channel_mask(a.channels - channel);
+    const BlockRequant requant(a.requant->lanes, channel / 16);
+    for (int pixel = 0; pixel < a.pixels; ++pixel) {
+      const int32_t* acc = a.acc + static_cast<int64_t>(pixel) * a.channels;
       const __m512i result = interleave(clamp16(
           requant16<kNonNegativeLow>(_mm512_maskz_loadu_epi32(mask, acc + channel), requant), low,
           high));

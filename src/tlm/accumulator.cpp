@@ -89,6 +89,20 @@ uint64_t Accumulator::accumulate(const NpuPayload& payload, uint64_t start) {
   return absorbed;
 }
 
+WordMap& Accumulator::sums_of(size_t layer) {
+  if (workload_.reads_image(layer)) return sums_[layer];
+  const Op& op = model_.ops()[layer];
+  for (SharedSums& shared : shared_sums_) {
+    if (shared.map.height == op.out_hw && shared.map.channels == op.out_channels) {
+      if (shared.layer != layer) planes_[shared.layer] = -1;
+      shared.layer = layer;
+      return shared.map;
+    }
+  }
+  shared_sums_.push_back({WordMap(0, op.out_hw, op.out_hw, op.out_channels), layer});
+  return shared_sums_.back().map;
+}
+
 void Accumulator::partial_sum_target(NpuPayload& payload) {
   const size_t layer = static_cast<size_t>(payload.layer);
   const Op& op = model_.op(payload.layer);
@@ -98,11 +112,10 @@ void Accumulator::partial_sum_target(NpuPayload& payload) {
            map.channels == op.out_channels;
   };
   if (payload.from_plane == 0) {
-    if (!fits(sums_[layer])) {
-      sums_[layer] = WordMap(payload.images, op.out_hw, op.out_hw, op.out_channels);
-    }
+    WordMap& sums = sums_of(layer);
+    if (!fits(sums)) sums = WordMap(payload.images, op.out_hw, op.out_hw, op.out_channels);
     planes_[layer] = 0;  // r is about to be overwritten with S
-    payload.sums = &sums_[layer];
+    payload.sums = &sums;
   } else {
     if (!fits(staging_[layer])) {
       staging_[layer] = WordMap(payload.images, op.out_hw, op.out_hw, op.out_channels);
@@ -113,6 +126,10 @@ void Accumulator::partial_sum_target(NpuPayload& payload) {
 
 void Accumulator::check_planes(const NpuPayload& payload, int planes) const {
   const int held = planes_[static_cast<size_t>(payload.layer)];
+  if (held < 0) {
+    throw Error(model_.op(payload.layer).name +
+                ": its partial sums were overwritten by a later layer of the same shape");
+  }
   if (held != planes) {
     throw Error(model_.op(payload.layer).name + ": the accumulator holds " + std::to_string(held) +
                 " planes, not " + std::to_string(planes));
@@ -124,7 +141,7 @@ void Accumulator::accumulate_planes(const NpuPayload& payload) {
   check_planes(payload, payload.from_plane);
   if (payload.from_plane > 0) {
     workers_.run(payload.images, [&](int begin, int end, int) {
-      shift_accumulate(sums_[layer], staging_[layer], payload.to_plane - payload.from_plane,
+      shift_accumulate(sums_of(layer), staging_[layer], payload.to_plane - payload.from_plane,
                        model_.accumulator_bits(), begin, end);
     });
   }
@@ -150,6 +167,7 @@ void Accumulator::post_process(const NpuPayload& payload) {
   const std::vector<Requant>& requant = *payload.requant;
   const OutputStage stage = output_stage(op, requant[index], model_.act_bits());
   const NpuPayload out = map_of(layer);
+  const WordMap& sums = sums_of(index);
   // The ops fused into this layer's output stage, in graph order (the residual add, the pool),
   // with the maps they read and write.
   struct Fused {
@@ -167,17 +185,20 @@ void Accumulator::post_process(const NpuPayload& payload) {
     fused.push_back({&next, i, map_of(static_cast<int>(i)), map_of(next.inputs.at(0)),
                      next.kind == OpKind::Add ? map_of(next.inputs.at(1)) : NpuPayload{}});
   }
-  // One parallel pass per layer: each worker post-processes its own images end to end.
+  // One parallel pass per layer: each worker post-processes its own images end to end, one
+  // image at a time, so that the fused ops read the requantized map while it is in cache.
   workers_.run(payload.images, [&](int begin, int end, int) {
-    requantize_map(sums_[index], stage, begin, end, out.bytes, out.bytes ? nullptr : out.words);
-    for (const Fused& next : fused) {
-      if (next.op->kind == OpKind::Add) {
-        residual_add(*next.op, requant[next.index], model_.act_bits(), *next.first.words,
-                     next.second.bytes, next.second.bytes ? nullptr : next.second.words, begin, end,
-                     *next.result.bytes);
-      } else {
-        average_pool(*next.op, model_.act_bits(), *next.first.bytes, begin, end,
-                     *next.result.bytes);
+    for (int image = begin; image < end; ++image) {
+      requantize_map(sums, stage, image, image + 1, out.bytes, out.bytes ? nullptr : out.words);
+      for (const Fused& next : fused) {
+        if (next.op->kind == OpKind::Add) {
+          residual_add(*next.op, requant[next.index], model_.act_bits(), *next.first.words,
+                       next.second.bytes, next.second.bytes ? nullptr : next.second.words, image,
+                       image + 1, *next.result.bytes);
+        } else {
+          average_pool(*next.op, model_.act_bits(), *next.first.bytes, image, image + 1,
+                       *next.result.bytes);
+        }
       }
     }
   });

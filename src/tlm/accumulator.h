@@ -65,7 +65,17 @@ class Accumulator : public sc_core::sc_module {
   uint64_t postproc_free_ = 0;
   std::vector<uint64_t> buffer_free_;  // by partial-sum buffer: read out by post-processing
   size_t next_buffer_ = 0, tile_buffer_ = 0;
-  std::vector<WordMap> sums_;     // by layer: r of the batch
+  // r of the batch: a layer that reads the image keeps its own (an escalation continues it);
+  // the others share one map per output shape, as they use it only between their ComputePlanes
+  // and their PostProcess (a per-layer map for every layer would not stay in the host's caches).
+  // Taking a shared map over marks its previous layer's r as gone (check_planes then refuses it).
+  WordMap& sums_of(size_t layer);
+  struct SharedSums {
+    WordMap map;
+    size_t layer;  // whose r it holds
+  };
+  std::vector<WordMap> sums_;  // by layer, for the layers that read the image
+  std::vector<SharedSums> shared_sums_;
   std::vector<WordMap> staging_;  // by layer: S of planes after the first
   std::vector<int> planes_;       // by layer: planes accumulated into r
 };

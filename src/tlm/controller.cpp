@@ -131,7 +131,7 @@ void Controller::run_timing(const arch::Schedule& schedule,
     arch::LayerTiming& row = layers[static_cast<size_t>(pass.layer)];
     if (pass.layer_begin) {
       row.start_cycle = layer_ready;
-      if (restore_sums_ && reads_image(workload_, static_cast<size_t>(pass.layer))) {
+      if (restore_sums_ && workload_.reads_image(static_cast<size_t>(pass.layer))) {
         // An escalation continues r: it comes back from DRAM before the layer's first pass.
         const uint64_t restored = move_sums(Command::SumsRestore, pass.layer, layer_ready);
         row.stall(arch::Stall::Dram, restored - layer_ready);
@@ -221,7 +221,7 @@ void Controller::run_timing(const arch::Schedule& schedule,
       const uint64_t drained = transport(accumulator_port, drain_request, timebase_, layer_end);
       row.stall(arch::Stall::Drain, drained - layer_end + drain);
       layer_end = drained + drain;
-      if (save_sums_ && reads_image(workload_, static_cast<size_t>(pass.layer))) {
+      if (save_sums_ && workload_.reads_image(static_cast<size_t>(pass.layer))) {
         // r stays in DRAM for a possible escalation: written out before the next layer starts.
         const uint64_t saved = move_sums(Command::SumsSave, pass.layer, layer_end);
         row.stall(arch::Stall::Spill, saved - layer_end);
@@ -238,12 +238,6 @@ void Controller::run_timing(const arch::Schedule& schedule,
   }
   advance_to(layer_ready);
   keeper_.sync();
-}
-
-bool reads_image(const arch::Workload& workload, size_t layer) {
-  const arch::Layer& op = workload.layers.at(layer);
-  return op.weighted() &&
-         workload.layers.at(static_cast<size_t>(op.inputs.at(0))).kind == OpKind::Input;
 }
 
 uint64_t Controller::move_sums(Command command, int layer, uint64_t when) {
@@ -265,7 +259,7 @@ std::vector<int32_t> Controller::run_layers(int images, const Precision& precisi
     step.images = images;
     step.command = Command::ComputePlanes;
     // The image is unchanged: a layer reading it continues its accumulator.
-    step.from_plane = reads_image(workload_, index) ? conv1_from : 0;
+    step.from_plane = workload_.reads_image(index) ? conv1_from : 0;
     step.to_plane = precision.k(index);
     transport(array_port, step, timebase_);
     step.command = Command::PostProcess;

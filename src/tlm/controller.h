@@ -82,10 +82,6 @@ struct StreamJob {
   std::vector<FrameResult> results;      // out
 };
 
-// Whether weighted layer `layer` reads the network's input image (the first conv): its input is
-// the same for every run of a frame, so an escalation continues its accumulator.
-bool reads_image(const arch::Workload& workload, size_t layer);
-
 class Controller : public sc_core::sc_module {
  public:
   tlm_utils::simple_initiator_socket<Controller> weight_port;

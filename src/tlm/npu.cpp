@@ -57,7 +57,7 @@ arch::TimingResult Npu::simulate_timing(const std::vector<PlaneRange>& planes) {
 arch::TimingResult Npu::simulate_run(const FrameRun& run) {
   std::vector<PlaneRange> planes = arch::uniform_planes(workload_, run.k);
   for (size_t layer = 0; layer < workload_.layers.size(); ++layer) {
-    if (reads_image(workload_, layer)) planes[layer].first = run.conv1_from;
+    if (workload_.reads_image(layer)) planes[layer].first = run.conv1_from;
   }
   return simulate(arch::build_schedule(workload_, config_, planes), run.conv1_from > 0,
                   run.keep_sums);
@@ -66,7 +66,7 @@ arch::TimingResult Npu::simulate_run(const FrameRun& run) {
 double Npu::image_mac_share() const {
   uint64_t image = 0;
   for (size_t layer = 0; layer < workload_.layers.size(); ++layer) {
-    if (reads_image(workload_, layer)) image += workload_.layers[layer].macs();
+    if (workload_.reads_image(layer)) image += workload_.layers[layer].macs();
   }
   return static_cast<double>(image) / static_cast<double>(workload_.total_macs());
 }
