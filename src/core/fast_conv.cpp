@@ -189,7 +189,11 @@ void window_sums(const ConvWeights& conv, const ConvPlan& plan, const ByteMap& i
       int32_t* out = image_row_sums + y * conv.out_hw;
       std::fill(out, out + conv.out_hw, 0);
       for (int kx = 0; kx < conv.kernel; ++kx) {
-        for (int x = 0; x < conv.out_hw; ++x) out[x] += line[x * conv.stride + kx];
+        if (conv.stride == 1) {  // the common case, in a loop the compiler vectorizes
+          for (int x = 0; x < conv.out_hw; ++x) out[x] += line[x + kx];
+        } else {
+          for (int x = 0; x < conv.out_hw; ++x) out[x] += line[x * conv.stride + kx];
+        }
       }
     }
   }
