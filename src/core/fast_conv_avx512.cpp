@@ -244,10 +244,16 @@ void tile(const ConvKernelArgs& a, const OutputStore<kOutput>& store, const Pixe
           int block0, int index0) {
   int row[NP], column[NP];
   const uint8_t* window[NP];
+  // One division per tile: the pixels after the first step along the run's rows.
+  int at_row = index0 / run.columns, at_column = index0 % run.columns;
   for (int p = 0; p < NP; ++p) {
-    row[p] = run.first_row + (index0 + p) / run.columns;
-    column[p] = run.first_column + (index0 + p) % run.columns;
+    row[p] = run.first_row + at_row;
+    column[p] = run.first_column + at_column;
     window[p] = a.input_rows[row[p]] + column[p] * a.in_col_step;
+    if (++at_column == run.columns) {
+      at_column = 0;
+      ++at_row;
+    }
   }
   const int64_t tap_bytes = int64_t{a.groups} * 64 * NB;
   const int8_t* block_weights = a.weights + block0 * a.taps * int64_t{a.groups} * 64;
