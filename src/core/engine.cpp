@@ -33,18 +33,29 @@ Network::Network(const Model& model, const Precision& precision)
   for (const Op& op : ops) {
     for (int input : op.inputs) ++consumers[static_cast<size_t>(input)];
   }
+  // So need that of a 1x1 shortcut conv (a block's downsample) that the add takes as it is.
   runs_with_add_.assign(ops.size(), false);
+  shortcut_with_add_.assign(ops.size(), false);
   for (const Op& op : ops) {
     if (op.kind != OpKind::Add) continue;
     const size_t residual = static_cast<size_t>(op.inputs[0]);
-    runs_with_add_[residual] = ops[residual].kind == OpKind::Conv && !writes_bytes(ops[residual]) &&
-                               consumers[residual] == 1;
+    const size_t shortcut = static_cast<size_t>(op.inputs[1]);
+    const auto add_only = [&](size_t conv) {
+      return ops[conv].kind == OpKind::Conv && !writes_bytes(ops[conv]) && consumers[conv] == 1;
+    };
+    runs_with_add_[residual] = add_only(residual);
+    shortcut_with_add_[shortcut] =
+        runs_with_add_[residual] && add_only(shortcut) && !op.rescale_shortcut &&
+        ops[shortcut].kernel == 1 && ops[shortcut].pad == 0 &&
+        ops[shortcut].out_hw == ops[residual].out_hw &&
+        ops[shortcut].out_channels == ops[residual].out_channels &&
+        weights_[shortcut].panel_blocks == weights_[residual].panel_blocks;
   }
 }
 
 void Network::forward_fused(size_t index, OpMaps& maps, const uint8_t* pixels, int begin, int end,
                             ConvScratch& scratch) const {
-  if (runs_with_add_[index]) return;
+  if (runs_with_add_[index] || shortcut_with_add_[index]) return;
   const Op& op = model_->ops()[index];
   const size_t residual = op.kind == OpKind::Add ? static_cast<size_t>(op.inputs[0]) : 0;
   if (op.kind != OpKind::Add || !runs_with_add_[residual]) {
@@ -52,18 +63,27 @@ void Network::forward_fused(size_t index, OpMaps& maps, const uint8_t* pixels, i
     return;
   }
   const size_t shortcut = static_cast<size_t>(op.inputs[1]);
+  const Op& conv = model_->ops()[residual];
+  const int64_t high = (int64_t{1} << model_->act_bits()) - 1;
+  if (shortcut_with_add_[shortcut]) {
+    conv_residual_add(weights_[residual], stages_[residual],
+                      maps.bytes[static_cast<size_t>(conv.inputs[0])], begin, end,
+                      weights_[shortcut], stages_[shortcut],
+                      maps.bytes[static_cast<size_t>(model_->ops()[shortcut].inputs[0])], high,
+                      maps.bytes[index], scratch);
+    return;
+  }
   const bool shortcut_bytes = writes_bytes(model_->ops()[shortcut]);
   int32_t mult = 1, shift = 0;
   if (op.rescale_shortcut) {
     mult = requant_[index].mult[0];
     shift = requant_[index].shift[0];
   }
-  const Op& conv = model_->ops()[residual];
   conv_residual_add(weights_[residual], stages_[residual],
                     maps.bytes[static_cast<size_t>(conv.inputs[0])], begin, end,
                     shortcut_bytes ? &maps.bytes[shortcut] : nullptr,
-                    shortcut_bytes ? nullptr : &maps.words[shortcut], mult, shift,
-                    (int64_t{1} << model_->act_bits()) - 1, maps.bytes[index], scratch);
+                    shortcut_bytes ? nullptr : &maps.words[shortcut], mult, shift, high,
+                    maps.bytes[index], scratch);
 }
 
 void Network::forward_op(size_t index, OpMaps& maps, const uint8_t* pixels, int begin, int end,

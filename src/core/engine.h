@@ -39,7 +39,8 @@ class Network {
  private:
   friend Classification classify(const Network& network, const uint8_t* pixels, size_t count,
                                  int threads, const std::function<void(size_t)>& progress);
-  // forward_op, except that a block's last conv runs with its add, in one pass at the add.
+  // forward_op, except that a block's last conv (and its downsample) runs with its add, in one
+  // pass at the add.
   void forward_fused(size_t index, OpMaps& maps, const uint8_t* pixels, int begin, int end,
                      ConvScratch& scratch) const;
 
@@ -49,6 +50,8 @@ class Network {
   std::vector<ConvWeights> weights_;  // by op index (empty for other ops)
   std::vector<OutputStage> stages_;
   std::vector<bool> runs_with_add_;  // by op index: a conv whose only consumer is an add
+  // by op index: the add's 1x1 shortcut conv (a downsample), computed in the same pass
+  std::vector<bool> shortcut_with_add_;
 };
 
 // Images per worker's layer-major batch: their largest feature maps stay within a core's L2 cache.

@@ -154,10 +154,11 @@ ConvPlan plan_conv(const ConvWeights& conv, int begin, int end) {
 }
 
 // The sums of every output's whole input window (padding adds its value, zero or not), in plan
-// row order, into scratch.window_sums: per image, the channel sum of each pixel of the bordered
-// buffer, then the kernel's columns summed along each buffer row, then its rows down each column.
+// row order, into the first plan.rows() * out_hw entries of `sums` (the rest is its working
+// space): per image, the channel sum of each pixel of the bordered buffer, then the kernel's
+// columns summed along each buffer row, then its rows down each column.
 void window_sums(const ConvWeights& conv, const ConvPlan& plan, const ByteMap& input,
-                 ConvScratch& scratch) {
+                 std::vector<int32_t>& sums) {
   const int rows = plan.rows();
   const int begin = plan.row_image.front(), images = plan.row_image.back() - begin + 1;
   const int buffer_width = input.width + 2 * input.border;
@@ -166,9 +167,9 @@ void window_sums(const ConvWeights& conv, const ConvPlan& plan, const ByteMap& i
   const size_t window_count = static_cast<size_t>(rows) * static_cast<size_t>(conv.out_hw);
   const size_t row_sums_count =
       static_cast<size_t>(buffer_height) * static_cast<size_t>(conv.out_hw);
-  scratch.window_sums.resize(window_count + static_cast<size_t>(images) * row_sums_count +
-                             static_cast<size_t>(buffer_pixels));
-  int32_t* row_sums = scratch.window_sums.data() + window_count;  // [images][buffer rows][out_hw]
+  sums.resize(window_count + static_cast<size_t>(images) * row_sums_count +
+              static_cast<size_t>(buffer_pixels));
+  int32_t* row_sums = sums.data() + window_count;  // [images][buffer rows][out_hw]
   int32_t* pixel_sums = row_sums + static_cast<size_t>(images) * row_sums_count;
   const int origin = input.border - conv.pad;
   for (int image = 0; image < images; ++image) {
@@ -201,7 +202,7 @@ void window_sums(const ConvWeights& conv, const ConvPlan& plan, const ByteMap& i
     const int32_t* image_row_sums =
         row_sums + static_cast<size_t>(plan.row_image[row] - begin) * row_sums_count;
     const int top = origin + plan.row_y[row] * conv.stride;
-    int32_t* out = scratch.window_sums.data() + row * static_cast<size_t>(conv.out_hw);
+    int32_t* out = sums.data() + row * static_cast<size_t>(conv.out_hw);
     std::fill(out, out + conv.out_hw, 0);
     for (int ky = 0; ky < conv.kernel; ++ky) {
       const int32_t* line = image_row_sums + (top + ky) * conv.out_hw;
@@ -252,7 +253,7 @@ void run_conv(const ConvWeights& conv, const ConvPlan& plan, const detail::Requa
     args.out_rows_i32 = scratch.out_rows_i32.data();
   }
   if (conv.dot_shift) {
-    window_sums(conv, plan, input, scratch);
+    window_sums(conv, plan, input, scratch.window_sums);
     args.window_sums = scratch.window_sums.data();
   }
   if (fast_conv_uses_avx512()) {
@@ -482,6 +483,59 @@ void conv_residual_add(const ConvWeights& weights, const OutputStage& stage, con
                            round_shift((shortcut_u8 ? 255 : int64_t{INT32_MAX}) * mult, shift)};
   residual.bounded = std::min(ends[0], ends[1]) >= high - INT32_MAX &&
                      std::max(ends[0], ends[1]) <= (int64_t{1} << 31);
+  run_conv(weights, plan, &requant, &residual, input, scratch, true, out.channels);
+}
+
+void conv_residual_add(const ConvWeights& weights, const OutputStage& stage, const ByteMap& input,
+                       int begin, int end, const ConvWeights& shortcut_weights,
+                       const OutputStage& shortcut_stage, const ByteMap& shortcut_input,
+                       int64_t high, ByteMap& out, ConvScratch& scratch) {
+  const ConvWeights& conv = shortcut_weights;
+  if (conv.kernel != 1 || conv.pad != 0 || conv.out_hw != weights.out_hw ||
+      conv.out_channels != weights.out_channels || conv.panel_blocks != weights.panel_blocks ||
+      shortcut_stage.low != INT32_MIN || shortcut_stage.high != INT32_MAX) {
+    throw Error(conv.name + ": cannot run as the shortcut of " + weights.name);
+  }
+  check_input(conv, shortcut_input, begin, end);
+  if (!fast_conv_uses_avx512()) {
+    // The portable loops compute the shortcut's map first: the same arithmetic, unfused.
+    WordMap shortcut(end, conv.out_hw, conv.out_hw, conv.out_channels);
+    conv_requantized(conv, shortcut_stage, shortcut_input, begin, end, nullptr, &shortcut, scratch);
+    conv_residual_add(weights, stage, input, begin, end, nullptr, &shortcut, 1, 0, high, out,
+                      scratch);
+    return;
+  }
+  check_input(weights, input, begin, end);
+  check_output(weights, out.images, out.height, out.width, out.channels, end);
+  const ConvPlan plan = plan_conv(weights, begin, end);
+  const size_t rows = static_cast<size_t>(plan.rows());
+  scratch.out_rows_u8.resize(rows);
+  scratch.shortcut_input_rows.resize(rows);
+  for (size_t row = 0; row < rows; ++row) {
+    const int image = plan.row_image[row], y = plan.row_y[row];
+    scratch.out_rows_u8[row] = out.at(image, y, 0);
+    scratch.shortcut_input_rows[row] = shortcut_input.at(image, y * conv.stride, 0);
+  }
+  static constexpr int32_t kOneTap[1] = {0};
+  const detail::RequantArgs shortcut_requant = requant_args(shortcut_stage);
+  detail::ShortcutConvArgs shortcut{};
+  shortcut.weights = conv.weights.data();
+  shortcut.groups = conv.groups;
+  shortcut.taps = 1;
+  shortcut.tap_offsets = kOneTap;
+  shortcut.input_rows = scratch.shortcut_input_rows.data();
+  shortcut.in_col_step = int64_t{conv.stride} * shortcut_input.channels;
+  shortcut.dot_shift = conv.dot_shift;
+  if (conv.dot_shift) {
+    window_sums(conv, plan, shortcut_input, scratch.shortcut_window_sums);
+    shortcut.window_sums = scratch.shortcut_window_sums.data();
+  }
+  shortcut.requant = &shortcut_requant;
+  const detail::RequantArgs requant = requant_args(stage);
+  detail::ResidualArgs residual{};
+  residual.shortcut_conv = &shortcut;
+  residual.mult = 1;
+  residual.high = high;
   run_conv(weights, plan, &requant, &residual, input, scratch, true, out.channels);
 }
 

@@ -60,6 +60,8 @@ struct ConvScratch {
   std::vector<int32_t> window_sums;
   std::vector<const uint8_t*> shortcut_rows_u8;
   std::vector<const int32_t*> shortcut_rows_i32;
+  std::vector<const uint8_t*> shortcut_input_rows;
+  std::vector<int32_t> shortcut_window_sums;
 };
 
 // Images [begin, end) of `input` (border >= pad) through the layer:
@@ -79,6 +81,16 @@ void conv_requantized(const ConvWeights& weights, const OutputStage& stage, cons
 void conv_residual_add(const ConvWeights& weights, const OutputStage& stage, const ByteMap& input,
                        int begin, int end, const ByteMap* shortcut_u8, const WordMap* shortcut_i32,
                        int32_t mult, int shift, int64_t high, ByteMap& out, ConvScratch& scratch);
+
+// The same with the shortcut computed in the same pass, without its int32 map (the engine's
+// fusion of a block's downsample with its add): a 1x1 conv without padding, with the layer's
+// output shape, over `shortcut_input`, requantized by `shortcut_stage` (which must clamp to
+// int32) and added as is (no rescale). Equal to conv_requantized of the shortcut to int32, then
+// conv_residual_add with that map, mult 1 and shift 0.
+void conv_residual_add(const ConvWeights& weights, const OutputStage& stage, const ByteMap& input,
+                       int begin, int end, const ConvWeights& shortcut_weights,
+                       const OutputStage& shortcut_stage, const ByteMap& shortcut_input,
+                       int64_t high, ByteMap& out, ConvScratch& scratch);
 
 // Images [begin, end) of raw accumulators requantized by `stage` into `out_u8`'s interior or
 // `out_i32` (one set): the Accumulator's output stage.

@@ -32,9 +32,28 @@ struct RequantArgs {
 // A residual add fused into a conv's output stage (docs/arithmetic.md, `add`): the requantized,
 // int32-clamped acc is the residual, and
 //   out = clamp(acc + round_shift(shortcut * mult, shift), 0, high)     as bytes
+// A residual add's shortcut computed in the conv's own tiles (the engine's fusion of a block's
+// downsample with its add): a 1x1 conv without padding over its own input rows, requantized and
+// clamped to int32, as conv_kernel computes a conv:
+//   shortcut[p][o] = clamp(round_shift(acc * mult + offset, shift), low, high),
+//   acc = (sum_c weights[o][c] * input[p][c] << dot_shift) + (dot_shift ? window_sums[p] : 0)
+// Its weights share the main conv's out_blocks and panel layout (one tap).
+struct ShortcutConvArgs {
+  const int8_t* weights;             // [out_blocks / panel_blocks][groups][panel_blocks][16][4]
+  int groups;                        // its input channels / 4, rounded up
+  int taps;                          // 1
+  const int32_t* tap_offsets;        // {0}: the one tap's index and byte offset
+  const uint8_t* const* input_rows;  // [rows] the input pixel of the row's first output
+  int64_t in_col_step;               // bytes from one output pixel's input pixel to the next
+  int dot_shift;
+  const int32_t* window_sums;  // [rows][out_width] when dot_shift = 1
+  const RequantArgs* requant;
+};
+
 struct ResidualArgs {
   const uint8_t* const* shortcut_rows_u8;   // [rows] the row's first shortcut pixel; or
-  const int32_t* const* shortcut_rows_i32;  // exactly one of the two is set
+  const int32_t* const* shortcut_rows_i32;  // exactly one of the three is set
+  const ShortcutConvArgs* shortcut_conv;    // (then mult = 1, shift = 0)
   int64_t shortcut_pixel_pitch;             // elements between shortcut pixels in a row
   int64_t mult, shift, half, high;
   // |round_shift(shortcut * mult, shift)| is small enough that clamping the residual to int32

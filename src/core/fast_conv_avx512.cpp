@@ -120,20 +120,22 @@ enum class Output {
   ResidualAddBytes,        // the same for a byte shortcut with mult >= 0, where the int32 clamp
                            // cannot change the result (ResidualArgs::bounded)
   ResidualAddWords,        // the same for an int32 shortcut that is not rescaled (mult 1, shift 0)
+  ResidualAddConv,         // the same with the shortcut a 1x1 conv computed in the tile
 };
 
 constexpr bool is_residual(Output output) {
   return output == Output::ResidualAdd || output == Output::ResidualAddBytes ||
-         output == Output::ResidualAddWords;
+         output == Output::ResidualAddWords || output == Output::ResidualAddConv;
 }
 
 // Where one output pixel of a tile goes: its first channel in the output row (and in the
-// shortcut's), and its window sum.
+// shortcut's: shortcut_i32[0] is channel shortcut_first_channel), and its window sum.
 struct PixelTarget {
   uint8_t* out_u8;
   int32_t* out_i32;
   const uint8_t* shortcut_u8;
   const int32_t* shortcut_i32;
+  int shortcut_first_channel;
   int32_t window_sum;
 };
 
@@ -153,7 +155,7 @@ class OutputStore {
     PixelTarget t{};
     if (a_.out_rows_u8) t.out_u8 = a_.out_rows_u8[row] + column * a_.out_pixel_pitch;
     if (a_.out_rows_i32) t.out_i32 = a_.out_rows_i32[row] + column * a_.out_pixel_pitch;
-    if constexpr (is_residual(kOutput)) {
+    if constexpr (is_residual(kOutput) && kOutput != Output::ResidualAddConv) {
       const ResidualArgs& r = *a_.residual;
       const int64_t from = column * r.shortcut_pixel_pitch;
       if (r.shortcut_rows_u8) t.shortcut_u8 = r.shortcut_rows_u8[row] + from;
@@ -217,8 +219,9 @@ class OutputStore {
                        __mmask16 mask) const {
     Halves residual = requant16<false>(acc, requant);
     Halves scaled;
-    if constexpr (kOutput == Output::ResidualAddWords) {
-      scaled = widen(_mm512_maskz_loadu_epi32(mask, t.shortcut_i32 + channel));
+    if constexpr (kOutput == Output::ResidualAddWords || kOutput == Output::ResidualAddConv) {
+      scaled = widen(
+          _mm512_maskz_loadu_epi32(mask, t.shortcut_i32 + (channel - t.shortcut_first_channel)));
     } else {
       const __m512i shortcut =
           t.shortcut_u8 ? _mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(mask, t.shortcut_u8 + channel))
@@ -239,6 +242,89 @@ class OutputStore {
 };
 
 // Pixels [index0, index0 + NP) of `run` (row-major) times output blocks [block0, block0 + NB).
+// acc[b][p] += the dot products of the NP windows (each one's top-left input pixel) over taps
+// tap_list[0 .. taps) with output blocks b of a panel (block_weights: its first tap).
+template <int NB, int NP>
+__attribute__((always_inline)) inline void accumulate(__m512i (&acc)[NB][NP],
+                                                      const int8_t* block_weights, int groups,
+                                                      const int32_t* tap_list, int taps,
+                                                      const int32_t* tap_offsets,
+                                                      const uint8_t* const (&window)[NP]) {
+  const int64_t tap_bytes = int64_t{groups} * 64 * NB;
+  for (int i = 0; i < taps; ++i) {
+    const int t = tap_list[i];
+    const uint8_t* source[NP];
+    for (int p = 0; p < NP; ++p) source[p] = window[p] + tap_offsets[t];
+    const int8_t* weights = block_weights + t * tap_bytes;
+    for (int g = 0; g < groups; ++g, weights += 64 * NB) {
+      __m512i w[NB];
+      for (int b = 0; b < NB; ++b) w[b] = _mm512_loadu_si512(weights + 64 * b);
+      for (int p = 0; p < NP; ++p) {
+        int32_t four;
+        memcpy(&four, source[p] + 4 * g, 4);
+        const __m512i x = _mm512_set1_epi32(four);
+        for (int b = 0; b < NB; ++b) acc[b][p] = _mm512_dpbusd_epi32(acc[b][p], x, w[b]);
+      }
+    }
+  }
+}
+
+template <int NB, int NP>
+__attribute__((always_inline)) inline void clear(__m512i (&acc)[NB][NP]) {
+  for (int b = 0; b < NB; ++b) {
+    for (int p = 0; p < NP; ++p) acc[b][p] = _mm512_setzero_si512();
+  }
+}
+
+template <int NB, int NP, Output kOutput>
+void tile(const ConvKernelArgs& a, const OutputStore<kOutput>& store, const PixelRun& run,
+          int block0, int index0);
+
+// A tile's shortcut conv (ResidualArgs::shortcut_conv) for its pixels (rows and columns of the
+// main conv's row lists) and blocks [block0, block0 + NB), requantized into shortcut[p][b * 16 ..]:
+// the same tile as any conv's, over NP rows of one pixel each, with the blocks counted from
+// block0 so that its outputs land in the tile's own rows. Not inlined: with two dot-product
+// loops in one function GCC 12 spills accumulators in both.
+template <int NB, int NP>
+__attribute__((noinline)) void shortcut_tile(const ConvKernelArgs& a, const int (&row)[NP],
+                                             const int (&column)[NP], int block0,
+                                             int32_t (&shortcut)[NP][NB * 16]) {
+  const ShortcutConvArgs& conv = *a.residual->shortcut_conv;
+  const uint8_t* input_rows[NP];
+  int32_t* out_rows[NP];
+  int32_t window_sums[NP] = {};
+  for (int p = 0; p < NP; ++p) {
+    input_rows[p] = conv.input_rows[row[p]] + column[p] * conv.in_col_step;
+    out_rows[p] = shortcut[p];
+    if (conv.dot_shift) window_sums[p] = conv.window_sums[row[p] * a.out_width + column[p]];
+  }
+  RequantArgs requant = *conv.requant;
+  requant.lanes += block0 * kRequantLanes * 8;
+  // The one tap's count and offset come from the arguments: as compile-time constants they let
+  // GCC 12 fold the tap loop away and then spill accumulators in the one left.
+  const PixelRun run{0, NP, 0, 1, 0, conv.taps};
+  ConvKernelArgs args{};
+  args.weights = conv.weights + block0 * int64_t{conv.groups} * 64;
+  args.out_blocks = NB;
+  args.panel_blocks = NB;
+  args.out_channels = a.out_channels - block0 * 16;
+  args.taps = conv.taps;
+  args.groups = conv.groups;
+  args.tap_offsets = conv.tap_offsets;
+  args.tap_list = conv.tap_offsets;
+  args.runs = &run;
+  args.run_count = 1;
+  args.input_rows = input_rows;
+  args.out_width = 1;
+  args.dot_shift = conv.dot_shift;
+  args.window_sums = window_sums;
+  args.requant = &requant;
+  args.out_rows_i32 = out_rows;
+  const OutputStore<Output::Requantized> store(args);
+  tile<NB, NP>(args, store, run, 0, 0);
+}
+
+// Pixels [index0, index0 + NP) of `run` (row-major) times output blocks [block0, block0 + NB).
 template <int NB, int NP, Output kOutput>
 void tile(const ConvKernelArgs& a, const OutputStore<kOutput>& store, const PixelRun& run,
           int block0, int index0) {
@@ -255,35 +341,28 @@ void tile(const ConvKernelArgs& a, const OutputStore<kOutput>& store, const Pixe
       ++at_row;
     }
   }
-  const int64_t tap_bytes = int64_t{a.groups} * 64 * NB;
-  const int8_t* block_weights = a.weights + block0 * a.taps * int64_t{a.groups} * 64;
+  // A shortcut conv first, requantized into the tile's own int32 shortcut rows.
+  alignas(64) int32_t shortcut[kOutput == Output::ResidualAddConv ? NP : 1][NB * 16];
+  if constexpr (kOutput == Output::ResidualAddConv) {
+    shortcut_tile<NB, NP>(a, row, column, block0, shortcut);
+  }
   __m512i acc[NB][NP];
-  for (int b = 0; b < NB; ++b) {
-    for (int p = 0; p < NP; ++p) acc[b][p] = _mm512_setzero_si512();
-  }
-  for (int i = 0; i < run.taps; ++i) {
-    const int t = a.tap_list[run.first_tap + i];
-    const uint8_t* source[NP];
-    for (int p = 0; p < NP; ++p) source[p] = window[p] + a.tap_offsets[t];
-    const int8_t* weights = block_weights + t * tap_bytes;
-    for (int g = 0; g < a.groups; ++g, weights += 64 * NB) {
-      __m512i w[NB];
-      for (int b = 0; b < NB; ++b) w[b] = _mm512_loadu_si512(weights + 64 * b);
-      for (int p = 0; p < NP; ++p) {
-        int32_t four;
-        memcpy(&four, source[p] + 4 * g, 4);
-        const __m512i x = _mm512_set1_epi32(four);
-        for (int b = 0; b < NB; ++b) acc[b][p] = _mm512_dpbusd_epi32(acc[b][p], x, w[b]);
-      }
-    }
-  }
+  clear(acc);
+  accumulate(acc, a.weights + block0 * a.taps * int64_t{a.groups} * 64, a.groups,
+             a.tap_list + run.first_tap, run.taps, a.tap_offsets, window);
   if constexpr (kOutput == Output::PartialSums) {
     for (int b = 0; b < NB; ++b) {
       for (int p = 0; p < NP; ++p) store.raw(acc[b][p], row[p], column[p], block0 + b);
     }
   } else {
     PixelTarget targets[NP];
-    for (int p = 0; p < NP; ++p) targets[p] = store.target(row[p], column[p]);
+    for (int p = 0; p < NP; ++p) {
+      targets[p] = store.target(row[p], column[p]);
+      if constexpr (kOutput == Output::ResidualAddConv) {
+        targets[p].shortcut_i32 = shortcut[p];
+        targets[p].shortcut_first_channel = block0 * 16;
+      }
+    }
     for (int b = 0; b < NB; ++b) store.block(acc[b], targets, block0 + b);
   }
 }
@@ -334,7 +413,9 @@ void conv_kernel_avx512(const ConvKernelArgs& args) {
     run_all_blocks<Output::PartialSums>(args);
   } else if (args.residual) {
     const ResidualArgs& r = *args.residual;
-    if (r.shortcut_rows_u8 && r.mult >= 0 && r.bounded) {
+    if (r.shortcut_conv) {
+      run_all_blocks<Output::ResidualAddConv>(args);
+    } else if (r.shortcut_rows_u8 && r.mult >= 0 && r.bounded) {
       run_all_blocks<Output::ResidualAddBytes>(args);
     } else if (r.shortcut_rows_i32 && r.mult == 1 && r.shift == 0) {
       run_all_blocks<Output::ResidualAddWords>(args);

@@ -404,6 +404,69 @@ TEST(Kernels, FusedResidualAddMatchesConvThenAdd) {
   force_portable_fast_conv(false);
 }
 
+// The engine's fusion of a block's downsample with its add: conv_residual_add with a shortcut
+// conv equals the shortcut conv requantized to int32, then conv_residual_add with that map (mult
+// 1, shift 0), for output blocks of 1, 2 and 4 per panel, stride 1 and 2, at k = 3 and 8 (the
+// window sums of both convs), AVX-512 and portable; and a shortcut of another shape is refused.
+TEST(Kernels, FusedShortcutConvMatchesItsMapThenTheAdd) {
+  std::mt19937_64 rng(53);
+  struct Pair {
+    Shape conv, shortcut;
+  };
+  const std::vector<Pair> pairs = {
+      {{16, 16, 3, 1, 1, 4}, {8, 16, 1, 2, 0, 8}},     // one block
+      {{32, 40, 3, 1, 1, 5}, {12, 40, 1, 2, 0, 10}},   // three blocks, the last one partial
+      {{64, 64, 3, 1, 1, 6}, {32, 64, 1, 2, 0, 12}},   // a panel of 4 blocks
+      {{24, 128, 3, 1, 1, 3}, {20, 128, 1, 1, 0, 3}},  // 8 blocks, a stride-1 shortcut
+  };
+  for (bool portable : {false, true}) {
+    force_portable_fast_conv(portable);
+    for (size_t i = 0; i < pairs.size(); ++i) {
+      const Op conv = make_layer(rng, pairs[i].conv, false, false, Fill::Random, false, 8);
+      const Op shortcut_op =
+          make_layer(rng, pairs[i].shortcut, false, false, Fill::Random, false, 8);
+      constexpr int kImages = 3;
+      std::vector<Tensor> tensors;
+      const ByteMap input = batch_input(rng, conv, kImages, 8, tensors);
+      const ByteMap shortcut_input = batch_input(rng, shortcut_op, kImages, 8, tensors);
+      for (int k : {3, 8}) {
+        SCOPED_TRACE("pair " + std::to_string(i) + " k=" + std::to_string(k) +
+                     (portable ? " portable" : ""));
+        const ConvWeights weights = prepare_weights(conv, 0, k, 8, 32);
+        const OutputStage stage = output_stage(conv, k, 8);
+        const ConvWeights shortcut_weights = prepare_weights(shortcut_op, 0, k, 8, 32);
+        const OutputStage shortcut_stage = output_stage(shortcut_op, k, 8);
+        ConvScratch scratch;
+        WordMap shortcut(kImages, conv.out_hw, conv.out_hw, conv.out_channels);
+        conv_requantized(shortcut_weights, shortcut_stage, shortcut_input, 0, kImages, nullptr,
+                         &shortcut, scratch);
+        ByteMap want(kImages, conv.out_hw, conv.out_hw, conv.out_channels, 1);
+        conv_residual_add(weights, stage, input, 0, kImages, nullptr, &shortcut, 1, 0, 255, want,
+                          scratch);
+        ByteMap fused(kImages, conv.out_hw, conv.out_hw, conv.out_channels, 1);
+        conv_residual_add(weights, stage, input, 0, 1, shortcut_weights, shortcut_stage,
+                          shortcut_input, 255, fused, scratch);
+        conv_residual_add(weights, stage, input, 1, kImages, shortcut_weights, shortcut_stage,
+                          shortcut_input, 255, fused, scratch);
+        ASSERT_EQ(fused.data, want.data);
+      }
+    }
+  }
+  force_portable_fast_conv(false);
+  std::mt19937_64 shapes(7);
+  const Op conv = make_layer(shapes, {16, 16, 3, 1, 1, 4}, false, false, Fill::Random, false, 8);
+  const Op wide = make_layer(shapes, {8, 32, 1, 2, 0, 8}, false, false, Fill::Random, false, 8);
+  std::vector<Tensor> tensors;
+  const ByteMap input = batch_input(shapes, conv, 1, 8, tensors);
+  const ByteMap wide_input = batch_input(shapes, wide, 1, 8, tensors);
+  ConvScratch scratch;
+  ByteMap out(1, conv.out_hw, conv.out_hw, conv.out_channels, 1);
+  EXPECT_THROW(conv_residual_add(prepare_weights(conv, 0, 4, 8, 32), output_stage(conv, 4, 8),
+                                 input, 0, 1, prepare_weights(wide, 0, 4, 8, 32),
+                                 output_stage(wide, 4, 8), wide_input, 255, out, scratch),
+               Error);
+}
+
 // The vectorized output stages against the contract's scalar arithmetic at its corners: the
 // Accumulator's requantize_map for a ReLU stage (the kernels' arithmetic-shift instance) and a
 // signed one, and add_forward, on accumulators, parameters and shortcuts at the contract's limits
