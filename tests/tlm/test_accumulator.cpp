@@ -1,12 +1,39 @@
 // Accumulator: shift-accumulate and partial-sum counts, post-processing throughput and its
 // activation-buffer traffic.
+#include <algorithm>
 #include <numeric>
+#include <string>
 
 #include "bench.h"
 #include "tlm/accumulator.h"
 
 namespace bsnpu::tlm::testing {
 namespace {
+
+// input -> fc "first" (reads the image) -> fc "second" -> fc "third", the last two of one shape.
+Model chain_model() {
+  std::vector<Op> ops(4);
+  ops[0].kind = OpKind::Input;
+  ops[0].name = "input";
+  ops[0].out_channels = 4;
+  ops[0].out_hw = 1;
+  const char* names[] = {"first", "second", "third"};
+  for (int i = 1; i < 4; ++i) {
+    Op& fc = ops[static_cast<size_t>(i)];
+    fc.kind = OpKind::Fc;
+    fc.name = names[i - 1];
+    fc.inputs = {i - 1};
+    fc.in_channels = 4;
+    fc.out_channels = 4;
+    fc.codes.assign(16, 200);
+    fc.pad_value.assign(4, 0);
+    for (int k = 1; k <= 8; ++k) {
+      fc.requant.push_back(
+          {std::vector<int32_t>(4, 1), std::vector<int64_t>(4, 0), std::vector<int32_t>(4, 0)});
+    }
+  }
+  return Model::from_ops(ops, 8, 32, {1, 2, 3, 4, 5, 6, 7, 8});
+}
 
 struct AccumulatorBench {
   AccumulatorConfig config;
@@ -16,12 +43,23 @@ struct AccumulatorBench {
   Initiator array{"array"}, controller{"controller"};
   Recorder activations{"activations"};
   Accumulator accumulator;
+  // A second one on chain_model, for the partial-sum maps that layers of one shape share.
+  Model chain = chain_model();
+  Workload chain_workload = Workload::from_model(chain);
+  Initiator chain_array{"chain_array"}, chain_controller{"chain_controller"};
+  Recorder chain_activations{"chain_activations"};
+  Accumulator chain_accumulator;
   AccumulatorBench()
       : config(make_config()),
-        accumulator("accumulator", config, model, workload, workers, test_timebase()) {
+        accumulator("accumulator", config, model, workload, workers, test_timebase()),
+        chain_accumulator("chain_accumulator", config, chain, chain_workload, workers,
+                          test_timebase()) {
     array.socket.bind(accumulator.array_port);
     controller.socket.bind(accumulator.control_port);
     accumulator.activation_port.bind(activations.socket);
+    chain_array.socket.bind(chain_accumulator.array_port);
+    chain_controller.socket.bind(chain_accumulator.control_port);
+    chain_accumulator.activation_port.bind(chain_activations.socket);
     elaborate();
   }
   static AccumulatorConfig make_config() {
@@ -161,6 +199,42 @@ TEST(Accumulator, RefusesToContinueFromPlanesItDoesNotHold) {
   step.to_plane = 3;
   step.command = Command::AccumulatePlanes;
   EXPECT_THROW(b.array.call(step), Error);
+}
+
+// Layers that do not read the image share one partial-sum map per shape: the first layer keeps
+// its own r (an escalation continues it) while the others run; a layer whose shared map another
+// layer has taken over can no longer be continued.
+TEST(Accumulator, LayersOfOneShapeShareTheirPartialSumMap) {
+  AccumulatorBench& b = bench();
+  const auto target = [&](int layer, int from, int to) {
+    NpuPayload step;
+    step.layer = layer;
+    step.images = 1;
+    step.from_plane = from;
+    step.to_plane = to;
+    step.command = Command::PartialSumTarget;
+    const NpuPayload sums = b.chain_array.call(step);
+    step.command = Command::AccumulatePlanes;
+    if (from == 0) std::fill(sums.sums->data.begin(), sums.sums->data.end(), layer);
+    if (from > 0) std::fill(sums.sums->data.begin(), sums.sums->data.end(), 1);
+    b.chain_array.call(step);
+    return sums.sums;
+  };
+  const WordMap* first = target(1, 0, 2);
+  const WordMap* second = target(2, 0, 2);
+  const WordMap* third = target(3, 0, 2);
+  EXPECT_NE(first, second);
+  EXPECT_EQ(second, third);
+  target(1, 2, 3);  // r <- 2 r + 1 on the first layer's own map
+  EXPECT_EQ(first->data.front(), 2 * 1 + 1);
+  try {
+    target(2, 2, 3);
+    ADD_FAILURE() << "continued a layer whose map the next one took over";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("second: its partial sums were overwritten"),
+              std::string::npos)
+        << e.what();
+  }
 }
 
 TEST(Accumulator, UnknownCommandIsRejected) {
