@@ -8,8 +8,13 @@ with two MAC counts per image, both computed from the model manifest's graph: ev
 (out_h * out_w * Cout * Cin * kh * kw, plus the fc's in * out), and only the taps whose input
 position lies inside the image (the rest multiply the zero padding).
 
-Reads OUT_DIR/{mac_peak,bsnpu,torch_int8,torch_fp32,eval_small,run_small}.json and the matching
-*.time files (/usr/bin/time -v); a missing file drops its rows, with a note.
+The script runs bsnpu eval, PyTorch int8 and the eval/run pair BENCH_REPEATS times, interleaved
+(OUT_DIR/NAME_R.json and NAME_R.time for R = 1, 2, ...). Each rate is the median over the
+repeats with its range; the ratio to PyTorch int8 is the median (and range) of the ratios of the
+same repeat, measured minutes apart at most.
+
+Reads OUT_DIR/{mac_peak,torch_fp32}.json, OUT_DIR/{bsnpu,torch_int8,eval_small,run_small}_R.json
+and the matching *.time files (/usr/bin/time -v); a missing file drops its rows, with a note.
 
 Usage: bench/summarize.py OUT_DIR [--model PATH/TO/MANIFEST.json]"""
 
@@ -17,6 +22,7 @@ import argparse
 import json
 import os
 import re
+import statistics
 import sys
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -78,6 +84,24 @@ def read_text(out, name):
         return f.read().strip()
 
 
+def repeats(out, name):
+    """The numbers R of OUT_DIR/NAME_R.json, in order."""
+    found = []
+    for entry in os.listdir(out):
+        m = re.fullmatch(re.escape(name) + r"_(\d+)\.json", entry)
+        if m:
+            found.append(int(m.group(1)))
+    return sorted(found)
+
+
+def spread(values):
+    """'median (min-max)' of a list of rates or ratios, or just the value for one."""
+    med = statistics.median(values)
+    if len(values) == 1:
+        return med, ""
+    return med, f" ({min(values):.{2 if med < 10 else 1}f}-{max(values):.{2 if med < 10 else 1}f})"
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("out", help="the OUT_DIR of bench/run_benchmark.sh")
@@ -93,71 +117,113 @@ def main():
     peak = peak_json.get("gmacs_per_second") if peak_json else None
     if peak_json and peak is None:
         notes.append(f"no MAC peak: {peak_json.get('error', 'mac_peak measured nothing')}")
-    int8 = load_json(out, "torch_int8.json", notes)
     fp32 = load_json(out, "torch_fp32.json", notes)
-    bsnpu = load_json(out, "bsnpu.json", notes)
-    eval_small = load_json(out, "eval_small.json", notes)
-    run_small = load_json(out, "run_small.json", notes)
-    base = int8["images_per_second"] if int8 else None
+
+    def series(name):
+        """{R: the JSON of repeat R} of NAME_R.json."""
+        return {r: load_json(out, f"{name}_{r}.json", notes) for r in repeats(out, name)}
+
+    int8 = series("torch_int8")
+    bsnpu = series("bsnpu")
+    eval_small = series("eval_small")
+    run_small = series("run_small")
+    if not int8:
+        notes.append("no torch_int8_R.json: no ratios to PyTorch int8")
 
     def share(rate, macs):
         return f"{100 * rate * macs / (peak * 1e9):.1f} %" if peak else "n/a"
 
-    def row(path, images, rate, rss=None):
-        ratio = f"{rate / base:.2f}x" if base else "n/a"
+    def row(path, images, rates, rss=None, reference=False):
+        """rates: {R: images/s}; the ratio pairs each repeat with PyTorch int8's same repeat."""
+        rate, rate_range = spread(list(rates.values()))
+        ratios = [rates[r] / int8[r]["images_per_second"] for r in rates if r in int8]
+        ratio_text = "n/a"
+        if reference:
+            ratio_text = "1.00x"
+        elif ratios:
+            ratio, ratio_range = spread(ratios)
+            ratio_text = f"{ratio:.2f}x{ratio_range}"
         rss_text = f"{rss:.0f} MiB" if rss is not None else ""
-        print(f"| {path} | {images} | {rate:.1f} | {ratio} | {share(rate, macs_all)} "
-              f"| {share(rate, macs_inside)} | {rss_text} |")
+        print(f"| {path} | {images} | {rate:.1f}{rate_range} | {ratio_text} | "
+              f"{share(rate, macs_all)} | {share(rate, macs_inside)} | {rss_text} |")
+
+    def max_rss(name, runs):
+        values = [time_report(out, f"{name}_{r}")[1] for r in runs]
+        values = [v for v in values if v is not None]
+        return max(values) if values else None
 
     peak_text = f"{peak:.1f} G MAC/s" if peak else "n/a"
     threads = read_text(out, "threads.txt")
     print(f"Threads: {threads}. int8 MAC peak (vpdpbusd zmm chains on every thread): {peak_text}. "
           f"MACs per image: {macs_all:,} in all, {macs_inside:,} outside the zero padding "
-          f"({100 * macs_inside / macs_all:.1f} %).\n")
-    print("| path | images | images/s | vs PyTorch int8 | share of peak (all MACs) "
+          f"({100 * macs_inside / macs_all:.1f} %). Repeats: {len(bsnpu)} of bsnpu eval, "
+          f"{len(int8)} of PyTorch int8, interleaved; rates are medians (range).\n")
+    print("| path | images | images/s | vs PyTorch int8 (same repeat) | share of peak (all MACs) "
           "| share of peak (outside padding) | peak RSS |")
     print("|---|---:|---:|---:|---:|---:|---:|")
     if int8:
-        row(f"PyTorch FX static int8, oneDNN (batch {int8['batch']}, calibrated on "
-            f"{int8['calibration_images']} train images)", int8["images"], int8["images_per_second"],
-            time_report(out, "torch_int8")[1])
+        first = next(iter(int8.values()))
+        row(f"PyTorch FX static int8, oneDNN (batch {first['batch']}, calibrated on "
+            f"{first['calibration_images']} train images)", first["images"],
+            {r: j["images_per_second"] for r, j in int8.items()}, max_rss("torch_int8", int8),
+            reference=True)
     if fp32:
-        row(f"PyTorch eager fp32 (batch {fp32['batch']})", fp32["images"], fp32["images_per_second"],
-            time_report(out, "torch_fp32")[1])
+        rate = fp32["images_per_second"]
+        ratio = f"{rate / statistics.median(j['images_per_second'] for j in int8.values()):.2f}x" \
+            if int8 else "n/a"
+        rss = time_report(out, "torch_fp32")[1]
+        print(f"| PyTorch eager fp32 (batch {fp32['batch']}, run once) | {fp32['images']} | "
+              f"{rate:.1f} | {ratio} (to the median) | {share(rate, macs_all)} | "
+              f"{share(rate, macs_inside)} | {f'{rss:.0f} MiB' if rss is not None else ''} |")
     if bsnpu:
-        for k, r in sorted(bsnpu["per_bits"].items(), key=lambda item: int(item[0])):
-            row(f"bsnpu eval fast k={k}", r["images"], r["images_per_second"])
-        total = sum(r["images"] for r in bsnpu["per_bits"].values())
-        ks = sorted(int(k) for k in bsnpu["per_bits"])
+        first = next(iter(bsnpu.values()))
+        for k in sorted(first["per_bits"], key=int):
+            row(f"bsnpu eval fast k={k}", first["per_bits"][k]["images"],
+                {r: j["per_bits"][k]["images_per_second"] for r, j in bsnpu.items()})
+        total = sum(r["images"] for r in first["per_bits"].values())
+        ks = sorted(int(k) for k in first["per_bits"])
         span = f"{ks[0]}..{ks[-1]}" if ks == list(range(ks[0], ks[-1] + 1)) else ",".join(map(str, ks))
         row(f"bsnpu eval fast, whole sweep k={span}", total,
-            total / bsnpu["seconds"], time_report(out, "bsnpu")[1])
-    eval_wall, eval_rss = time_report(out, "eval_small")
-    run_wall, run_rss = time_report(out, "run_small")
-    if eval_small and eval_wall:
-        total = sum(r["images"] for r in eval_small["per_bits"].values())
-        row("bsnpu eval, process wall time (incl. loading)", total, total / eval_wall, eval_rss)
-    if run_small and run_wall:
-        ks = {r.get("bits") for r in run_small.get("results", []) if isinstance(r, dict)}
+            {r: total / j["seconds"] for r, j in bsnpu.items()}, max_rss("bsnpu", bsnpu))
+    walls = {}
+    for name, runs in (("eval_small", eval_small), ("run_small", run_small)):
+        walls[name] = {r: time_report(out, f"{name}_{r}")[0] for r in runs}
+        walls[name] = {r: w for r, w in walls[name].items() if w}
+    if eval_small and walls["eval_small"]:
+        first = next(iter(eval_small.values()))
+        total = sum(r["images"] for r in first["per_bits"].values())
+        row("bsnpu eval, process wall time (incl. loading)", total,
+            {r: total / w for r, w in walls["eval_small"].items()}, max_rss("eval_small", eval_small))
+    if run_small and walls["run_small"]:
+        first = next(iter(run_small.values()))
+        ks = {r.get("bits") for r in first.get("results", []) if isinstance(r, dict)}
         ks.discard(None)
-        images = run_small["results"][0].get("images") if run_small.get("results") else None
+        images = first["results"][0].get("images") if first.get("results") else None
         if ks and isinstance(images, int):
             total = images * len(ks)
-            row("bsnpu run (SystemC), process wall time", total, total / run_wall, run_rss)
+            row("bsnpu run (SystemC), process wall time", total,
+                {r: total / w for r, w in walls["run_small"].items()}, max_rss("run_small", run_small))
         else:
-            notes.append("run_small.json: cannot tell its image count; its row is left out")
+            notes.append("run_small_R.json: cannot tell its image count; its row is left out")
 
     print()
     if int8:
-        print(f"PyTorch int8 accuracy {int8['correct']}/{int8['images']}"
+        first = next(iter(int8.values()))
+        print(f"PyTorch int8 accuracy {first['correct']}/{first['images']}"
               + (f"; fp32 {fp32['correct']}/{fp32['images']}" if fp32 else "") + ".")
     if bsnpu:
+        first = next(iter(bsnpu.values()))
         counts = ", ".join(f"k={k} {r['correct']}" for k, r in
-                           sorted(bsnpu["per_bits"].items(), key=lambda item: int(item[0])))
-        print(f"bsnpu eval correct of {bsnpu['images']}: {counts}; sweep {bsnpu['seconds']:.1f} s.")
-    if eval_wall and run_wall:
-        print(f"run / eval wall time (same images, k and threads): "
-              f"{run_wall:.1f} s / {eval_wall:.1f} s = {run_wall / eval_wall:.2f}x")
+                           sorted(first["per_bits"].items(), key=lambda item: int(item[0])))
+        seconds = ", ".join(f"{j['seconds']:.1f}" for j in bsnpu.values())
+        print(f"bsnpu eval correct of {first['images']}: {counts}; sweep {seconds} s.")
+    pairs = [(walls["run_small"][r], walls["eval_small"][r]) for r in walls.get("run_small", {})
+             if r in walls.get("eval_small", {})]
+    if pairs:
+        ratio, ratio_range = spread([run / ev for run, ev in pairs])
+        text = ", ".join(f"{run:.1f} s / {ev:.1f} s" for run, ev in pairs)
+        print(f"run / eval wall time (same images, k and threads; each repeat): {text}; "
+              f"median {ratio:.2f}x{ratio_range}")
     print(f"load average before: {read_text(out, 'load_before.txt')}; "
           f"after: {read_text(out, 'load_after.txt')}")
     for note in notes:
