@@ -33,7 +33,7 @@ Network::Network(const Model& model, const Precision& precision)
   for (const Op& op : ops) {
     for (int input : op.inputs) ++consumers[static_cast<size_t>(input)];
   }
-  // So need that of a 1x1 shortcut conv (a block's downsample) that the add takes as it is.
+  // Nor need that of a 1x1 shortcut conv (a block's downsample) that the add takes as it is.
   runs_with_add_.assign(ops.size(), false);
   shortcut_with_add_.assign(ops.size(), false);
   for (const Op& op : ops) {
@@ -129,7 +129,7 @@ Classification classify(const Network& network, const uint8_t* pixels, size_t co
   std::vector<ConvScratch> scratch(workers);
   // Each worker takes batches from a shared counter and runs each through the whole network:
   // no barrier between layers or batches, so one worker's slow batch never leaves the other
-  // waiting (a barrier per round of batches cost about 7 % at 2 threads).
+  // waiting.
   std::vector<OpMaps> maps(workers);
   for (OpMaps& worker_maps : maps) worker_maps = allocate_op_maps(model, kBatchImages);
   const size_t batches = (count + kBatchImages - 1) / kBatchImages;
