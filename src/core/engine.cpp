@@ -44,12 +44,11 @@ Network::Network(const Model& model, const Precision& precision)
       return ops[conv].kind == OpKind::Conv && !writes_bytes(ops[conv]) && consumers[conv] == 1;
     };
     runs_with_add_[residual] = add_only(residual);
-    shortcut_with_add_[shortcut] =
-        runs_with_add_[residual] && add_only(shortcut) && !op.rescale_shortcut &&
-        ops[shortcut].kernel == 1 && ops[shortcut].pad == 0 &&
-        ops[shortcut].out_hw == ops[residual].out_hw &&
-        ops[shortcut].out_channels == ops[residual].out_channels &&
-        weights_[shortcut].panel_blocks == weights_[residual].panel_blocks;
+    shortcut_with_add_[shortcut] = runs_with_add_[residual] && add_only(shortcut) &&
+                                   !op.rescale_shortcut && ops[shortcut].kernel == 1 &&
+                                   ops[shortcut].pad == 0 &&
+                                   ops[shortcut].out_hw == ops[residual].out_hw &&
+                                   ops[shortcut].out_channels == ops[residual].out_channels;
   }
 }
 

@@ -161,57 +161,53 @@ class OutputStore {
       if (r.shortcut_rows_u8) t.shortcut_u8 = r.shortcut_rows_u8[row] + from;
       if (r.shortcut_rows_i32) t.shortcut_i32 = r.shortcut_rows_i32[row] + from;
     }
-    if (a_.dot_shift) t.window_sum = a_.window_sums[row * a_.out_width + column];
+    if (a_.dot_shift) t.window_sum = window_sum(row, column);
     return t;
   }
 
   // One pixel's raw partial sums of block `block`.
   void raw(__m512i acc, int row, int column, int block) const {
     const int channel = block * 16;
-    if (a_.dot_shift) {
-      acc = _mm512_add_epi32(_mm512_slli_epi32(acc, 1),
-                             _mm512_set1_epi32(a_.window_sums[row * a_.out_width + column]));
-    }
     _mm512_mask_storeu_epi32(a_.out_rows_i32[row] + column * a_.out_pixel_pitch + channel,
-                             channel_mask(a_.out_channels - channel), acc);
+                             channel_mask(a_.out_channels - channel),
+                             dot(acc, a_.dot_shift ? window_sum(row, column) : 0));
   }
 
-  // The accumulators of block `block` for the tile's pixels.
+  // The accumulators of block `block` for the tile's pixels (every output but raw partial sums,
+  // which raw() stores).
   template <int NP>
   void block(const __m512i (&acc)[NP], const PixelTarget (&targets)[NP], int block) const {
+    static_assert(kOutput != Output::PartialSums);
     const int channel = block * 16;
     const __mmask16 mask = channel_mask(a_.out_channels - channel);
-    if constexpr (kOutput == Output::PartialSums) {
-      for (int p = 0; p < NP; ++p) {
-        _mm512_mask_storeu_epi32(targets[p].out_i32 + channel, mask, dot(acc[p], targets[p]));
-      }
-    } else {
-      const BlockRequant requant(a_.requant->lanes, block);
-      for (int p = 0; p < NP; ++p) {
-        const __m512i value = dot(acc[p], targets[p]);
-        const PixelTarget& t = targets[p];
-        if constexpr (is_residual(kOutput)) {
-          _mm_mask_storeu_epi8(
-              t.out_u8 + channel, mask,
-              _mm512_cvtepi32_epi8(residual_add(value, requant, t, channel, mask)));
+    const BlockRequant requant(a_.requant->lanes, block);
+    for (int p = 0; p < NP; ++p) {
+      const __m512i value = dot(acc[p], targets[p].window_sum);
+      const PixelTarget& t = targets[p];
+      if constexpr (is_residual(kOutput)) {
+        _mm_mask_storeu_epi8(t.out_u8 + channel, mask,
+                             _mm512_cvtepi32_epi8(residual_add(value, requant, t, channel, mask)));
+      } else {
+        const __m512i result = interleave(clamp16(
+            requant16<kOutput == Output::RequantizedNonNegative>(value, requant), low_, high_));
+        if (t.out_u8) {
+          _mm_mask_storeu_epi8(t.out_u8 + channel, mask, _mm512_cvtepi32_epi8(result));
         } else {
-          const __m512i result = interleave(clamp16(
-              requant16<kOutput == Output::RequantizedNonNegative>(value, requant), low_, high_));
-          if (t.out_u8) {
-            _mm_mask_storeu_epi8(t.out_u8 + channel, mask, _mm512_cvtepi32_epi8(result));
-          } else {
-            _mm512_mask_storeu_epi32(t.out_i32 + channel, mask, result);
-          }
+          _mm512_mask_storeu_epi32(t.out_i32 + channel, mask, result);
         }
       }
     }
   }
 
  private:
+  int32_t window_sum(int row, int column) const {
+    return a_.window_sums[row * a_.out_width + column];
+  }
+
   // The accumulator: the dot product, or with all 8 planes twice it plus the window sum.
-  __m512i dot(__m512i acc, const PixelTarget& t) const {
+  __m512i dot(__m512i acc, int32_t window_sum) const {
     if (!a_.dot_shift) return acc;
-    return _mm512_add_epi32(_mm512_slli_epi32(acc, 1), _mm512_set1_epi32(t.window_sum));
+    return _mm512_add_epi32(_mm512_slli_epi32(acc, 1), _mm512_set1_epi32(window_sum));
   }
 
   // clamp(clamp32(requant(acc)) + scaled shortcut, 0, high) as 16 int32 lanes.
